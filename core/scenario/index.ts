@@ -1,0 +1,5 @@
+export * from "./config";
+export { matrixKey, canonicalEncoding, generatorInput, GENERATOR_VERSION, type GeneratorInput } from "./key";
+export { recyclingMultiple, recyclingMultiples } from "./recycling";
+export { generateScenarioMatrix, generateFromInput, paretoLogParams, type GeneratedMatrix } from "./generator";
+export { lnUpperTail } from "./normal";
