@@ -29,4 +29,5 @@ export const cacheAuditLog = pgTable(
   ],
 );
 
+/** A row as drizzle reads it, for the audit adapter. */
 export type CacheAuditRow = typeof cacheAuditLog.$inferSelect;

@@ -65,4 +65,5 @@ export const scenarioMatrices = pgTable(
   ],
 );
 
+/** A row as drizzle reads it (adapters map it to the port's `DurableEntry`). */
 export type ScenarioMatrixRow = typeof scenarioMatrices.$inferSelect;

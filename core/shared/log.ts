@@ -12,3 +12,13 @@ export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 /** Milliseconds since the epoch; injected so tests can move time. */
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
+
+/** A log whose every line carries `keys` (e.g. the request id). */
+export function withKeys(log: Log, keys: Record<string, unknown>): Log {
+  return {
+    debug: (m, d) => log.debug(m, { ...keys, ...d }),
+    info: (m, d) => log.info(m, { ...keys, ...d }),
+    warn: (m, d) => log.warn(m, { ...keys, ...d }),
+    error: (m, d) => log.error(m, { ...keys, ...d }),
+  };
+}

@@ -51,5 +51,6 @@ export const warmProfiles = pgTable("warm_profiles", {
   createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });
 
+/** Rows as drizzle reads them, for the warming adapters. */
 export type WarmJobRow = typeof warmJobs.$inferSelect;
 export type WarmProfileRow = typeof warmProfiles.$inferSelect;
