@@ -1,0 +1,8 @@
+// Every route group and its OpenAPI docs. The local server mounts all of them on one app; each Lambda
+// mounts its own group. A new group adds one line to each list.
+import type { RouteDoc } from "../openapi";
+import { simulateDocs } from "./simulate";
+
+export const allRouteDocs: RouteDoc[] = [
+  ...simulateDocs,
+];

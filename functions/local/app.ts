@@ -1,0 +1,38 @@
+// The local server's app: every route group on one Hono app over one runtime, plus /health.
+import type { Runtime } from "../shared/runtime";
+import { buildOpenApi } from "../http/openapi";
+import { createApp, type App, type AuthSettings } from "../http/kernel";
+import { allRouteDocs } from "../http/routes";
+import { simulateRoutes } from "../http/routes/simulate";
+
+export interface LocalAppDeps {
+  readonly runtime: Runtime;
+  readonly auth: AuthSettings;
+}
+
+export function createLocalApp(deps: LocalAppDeps): App {
+  const { runtime, auth } = deps;
+  const app = createApp({ auth, log: runtime.log });
+
+  app.get("/health", async (c) => {
+    const check = async (f: () => Promise<void>) => {
+      const t = performance.now();
+      try {
+        await f();
+        return { ok: true, latencyMs: performance.now() - t };
+      } catch (e) {
+        return { ok: false, latencyMs: performance.now() - t, error: e instanceof Error ? e.message : String(e) };
+      }
+    };
+    const [hot, durable] = await Promise.all([check(() => runtime.hot.ping()), check(() => runtime.durable.ping())]);
+    const body = {
+      status: hot.ok && durable.ok ? "ok" : "degraded",
+      dependencies: { hot: { kind: runtime.tiers.hot, ...hot }, durable: { kind: runtime.tiers.durable, ...durable } },
+    };
+    return c.json(body, hot.ok && durable.ok ? 200 : 503);
+  });
+  app.get("/api/openapi.json", (c) => c.json(buildOpenApi(allRouteDocs, { title: "Scenario matrix cache", version: "1.0.0" })));
+
+  simulateRoutes(app, { auth, cache: runtime.cache });
+  return app;
+}

@@ -1,0 +1,28 @@
+// Shared cold-start wiring of the Lambdas: configuration (SST links or env), logger, runtime, auth.
+// Built once per container at module scope; warm invocations reuse every client.
+import type { AuthSettings } from "../http/kernel";
+import { loadConfig } from "./config";
+import { createLog } from "./logger";
+import { createRuntime, type Runtime, type RuntimeSettings } from "./runtime";
+
+export interface LambdaContext {
+  readonly runtime: Runtime;
+  readonly auth: AuthSettings;
+  readonly config: ReturnType<typeof loadConfig>;
+}
+
+export async function lambdaContext(service: string, extra: Partial<RuntimeSettings> = {}): Promise<LambdaContext> {
+  const config = loadConfig();
+  const log = createLog(service);
+  if (config.deployed && !config.databaseUrl) throw new Error("DatabaseUrl is not configured: refusing to start");
+  const runtime = await createRuntime({
+    databaseUrl: config.databaseUrl,
+    upstash: config.upstash,
+    redisUrl: config.redisUrl,
+    // behind a transaction pooler (RDS Proxy, Supabase, Neon) prepared statements break
+    prepare: process.env.PG_PREPARE === "true",
+    log,
+    ...extra,
+  });
+  return { runtime, auth: { tokens: config.apiTokens, deployed: config.deployed }, config };
+}
