@@ -3,8 +3,11 @@
 // the command timeout (the core counts it and falls back to the durable tier), never as a queued hang.
 import { Redis } from "ioredis";
 import type { HotStore } from "../core/cache/ports";
-import { createScriptedHotStore, replyText, type ScriptHost } from "./redis-scripts";
+import { createScriptedHotStore, DEFAULT_HOT_PREFIX, replyText, type ScriptHost } from "./redis-scripts";
 
+export { DEFAULT_HOT_PREFIX } from "./redis-scripts";
+
+/** Where the Redis is (or a client to share), the key prefix, the clock and the fail-fast budget. */
 export interface RedisHotStoreOptions {
   /** redis:// or rediss:// URL; ignored when `client` is given. Default redis://127.0.0.1:6379. */
   readonly url?: string;
@@ -17,13 +20,18 @@ export interface RedisHotStoreOptions {
   readonly commandTimeoutMs?: number;
 }
 
-export const DEFAULT_HOT_PREFIX = "smc:hot:";
-
 /** Binds the scripted store to an ioredis client, asking for Buffer replies so values stay binary. */
 export function ioredisScriptHost(client: Redis, ownsClient: boolean): ScriptHost {
   return {
     evalsha: (sha, args) => client.callBuffer("evalsha", sha, 0, ...args),
     eval: (source, args) => client.callBuffer("eval", source, 0, ...args),
+    async readPipelined(valueKey, [globalEpoch, fundEpoch]) {
+      const res = await client.pipeline().getBuffer(valueKey).mget(globalEpoch, fundEpoch).exec();
+      if (!res) throw new Error("pipeline returned nothing");
+      for (const [err] of res) if (err) throw err;
+      const [g, f] = res[1][1] as (string | null)[];
+      return [res[0][1], g, f];
+    },
     async sscan(key, cursor, count) {
       const [next, members] = await client.sscan(key, cursor, "COUNT", count);
       return { cursor: String(next), members };
@@ -33,8 +41,9 @@ export function ioredisScriptHost(client: Redis, ownsClient: boolean): ScriptHos
     },
     async close() {
       if (!ownsClient) return;
-      // quit fails on a connection that never came up; then drop the socket and reconnect timer
-      await client.quit().catch(() => client.disconnect());
+      // QUIT only on a live connection: on a lazy or failing one it would connect or wait just to say goodbye
+      if (client.status === "ready") await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
     },
   };
 }

@@ -51,6 +51,13 @@ describe("matrix codec", () => {
     expect(Array.from(d.data).map((x) => (Number.isNaN(x) ? "NaN" : x))).toEqual(Array.from(randomBits(15)).map((x) => (Number.isNaN(x) ? "NaN" : x)));
   });
 
+  it("decodes a Node Buffer at an odd offset inside a larger pool", () => {
+    const enc = encodeMatrix(new Float32Array([1.5, 2.5, 3.5, 4.5]), 2, 2);
+    const pool = Buffer.alloc(enc.byteLength + 3);
+    pool.set(enc, 3);
+    expect(Array.from(decodeMatrix(pool.subarray(3)).data)).toEqual([1.5, 2.5, 3.5, 4.5]);
+  });
+
   it("rejects truncated bytes with a typed error", () => {
     const enc = encodeMatrix(randomBits(20), 4, 5);
     expect(codecError(() => decodeMatrix(enc.subarray(0, 10))).reason).toBe("truncated");

@@ -9,7 +9,9 @@ const ENTRY_MAGIC = 0x45584d53; // "SMXE"
 const ENTRY_HEADER = 12;
 
 export function encodeEntry(meta: MatrixMeta, matrixBytes: Uint8Array): Uint8Array {
-  const metaBytes = new TextEncoder().encode(JSON.stringify(meta));
+  // Pad the JSON with spaces to a multiple of 4 so the cells start 4-aligned and decode without a copy.
+  const json = JSON.stringify(meta);
+  const metaBytes = new TextEncoder().encode(json.padEnd(json.length + ((4 - (Buffer.byteLength(json) % 4)) % 4), " "));
   const out = new Uint8Array(ENTRY_HEADER + metaBytes.length + matrixBytes.length);
   const v = new DataView(out.buffer);
   v.setUint32(0, ENTRY_MAGIC, true);

@@ -98,16 +98,21 @@ export function decodeMatrix(input: Uint8Array): DecodedMatrix {
     throw new MatrixCodecError("checksum mismatch: the matrix bytes are corrupted", "checksum-mismatch");
   }
   // A Float32Array view needs 4-byte alignment; pooled Buffers often are not aligned, so copy then.
+  // (Buffer#slice is a view, not a copy, so copy explicitly.)
   const aligned = (input.byteOffset + HEADER_BYTES) % 4 === 0;
-  const data = aligned
-    ? new Float32Array(input.buffer, input.byteOffset + HEADER_BYTES, rows * cols)
-    : new Float32Array(body.slice().buffer);
+  const data = aligned ? new Float32Array(input.buffer, input.byteOffset + HEADER_BYTES, rows * cols) : new Float32Array(copyBytes(body).buffer);
   if (!HOST_IS_LE) {
-    const copy = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    const copy = copyBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     swapWords(copy);
     return { rows, cols, data: new Float32Array(copy.buffer) };
   }
   return { rows, cols, data };
+}
+
+function copyBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.byteLength);
+  out.set(b);
+  return out;
 }
 
 function swapWords(b: Uint8Array): void {
