@@ -3,6 +3,7 @@
 // a byte budget that evicts least-recently-used entries.
 import type { CounterOp, EpochToken, HotStore, InvalidationScope } from "../core/cache/ports";
 
+/** Budget, clock and eviction hook of an in-memory store. */
 export interface MemoryHotStoreOptions {
   /** Accepted for parity with the Redis adapters; every memory store is already its own namespace. */
   readonly prefix?: string;
@@ -13,6 +14,7 @@ export interface MemoryHotStoreOptions {
   readonly onEvict?: (matrixKey: string, bytes: number) => void;
 }
 
+/** Default byte budget: roomy for local use, bounded so a long-running dev server cannot grow without limit. */
 export const DEFAULT_MEMORY_MAX_BYTES = 256 * 1024 * 1024;
 
 interface Entry {

@@ -7,7 +7,7 @@
 // costs a third more Redis memory, while the accounting still reports the raw byte size.
 import { Redis } from "@upstash/redis";
 import type { HotStore } from "../core/cache/ports";
-import { createScriptedHotStore, replyText, type ScriptHost } from "./redis-scripts";
+import { createScriptedHotStore, DEFAULT_HOT_PREFIX, replyText, type ScriptHost } from "./redis-scripts";
 
 interface UpstashCommon {
   readonly prefix?: string;
@@ -15,6 +15,7 @@ interface UpstashCommon {
   readonly now?: () => number;
 }
 
+/** REST URL and token (the store makes its own client), or a shared client. */
 export type UpstashHotStoreOptions =
   | (UpstashCommon & {
       readonly url: string;
@@ -28,8 +29,6 @@ export type UpstashHotStoreOptions =
       /** A client to share; it must be created with `automaticDeserialization: false`. */
       readonly client: Redis;
     });
-
-const DEFAULT_PREFIX = "smc:hot:";
 
 /** Binds the scripted store to an @upstash/redis client (all keys are passed in ARGV, so KEYS is empty). */
 export function upstashScriptHost(client: Redis): ScriptHost {
@@ -79,7 +78,7 @@ export function createUpstashHotStore(opts: UpstashHotStoreOptions): HotStore {
     });
   }
   return createScriptedHotStore("upstash", upstashScriptHost(client), {
-    prefix: opts.prefix ?? DEFAULT_PREFIX,
+    prefix: opts.prefix ?? DEFAULT_HOT_PREFIX,
     now: opts.now ?? Date.now,
     codec: {
       encode: (value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64"),
