@@ -21,6 +21,9 @@ export async function lambdaContext(service: string, extra: Partial<RuntimeSetti
     redisUrl: config.redisUrl,
     // behind a transaction pooler (RDS Proxy, Supabase, Neon) prepared statements break
     prepare: process.env.PG_PREPARE === "true",
+    // outside AWS (tests, a container) a handler may run on PGlite and migrate itself
+    pgliteDir: process.env.PGLITE_DIR,
+    migrate: process.env.MIGRATE_ON_START === "true",
     log,
     ...extra,
   });
