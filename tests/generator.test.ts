@@ -128,4 +128,4 @@ describe("ln Φ(−z)", () => {
   });
 });
 
-const GOLDEN_DEFAULT_1000 = "d4c1a60cb67af3f2a67edb6e97bbc85768f4fe82c41b80670647a054355f48a0";
+const GOLDEN_DEFAULT_1000 = "16c9e4d97333a927a3e02151d4f58adaa5f7d2b7a07bcbf4334ef381fe69e095";

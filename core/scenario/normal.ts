@@ -25,42 +25,6 @@ export function normalPdf(z: number): number {
   return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
 }
 
-// --- g(z) = ln Φ(−z) as a piecewise cubic (Hermite) table on [−8, 8], 32 intervals per unit.
-export const G_MIN = -8;
-export const G_MAX = 8;
-export const G_STEPS_PER_UNIT = 32;
-const G_INTERVALS = (G_MAX - G_MIN) * G_STEPS_PER_UNIT;
-
-/** Per-interval cubic coefficients c0..c3 in the local coordinate f ∈ [0, 1). */
-export const G_COEFFS: Float64Array = (() => {
-  const h = 1 / G_STEPS_PER_UNIT;
-  const g = new Float64Array(G_INTERVALS + 1);
-  const d = new Float64Array(G_INTERVALS + 1);
-  for (let i = 0; i <= G_INTERVALS; i++) {
-    const z = G_MIN + i * h;
-    g[i] = lnUpperTail(z);
-    d[i] = (-normalPdf(z) / Math.exp(g[i])) * h; // g'(z) = −φ(z)/Φ(−z), scaled to the local coordinate
-  }
-  const c = new Float64Array(G_INTERVALS * 4);
-  for (let i = 0; i < G_INTERVALS; i++) {
-    c[4 * i] = g[i];
-    c[4 * i + 1] = d[i];
-    c[4 * i + 2] = 3 * (g[i + 1] - g[i]) - 2 * d[i] - d[i + 1];
-    c[4 * i + 3] = 2 * (g[i] - g[i + 1]) + d[i] + d[i + 1];
-  }
-  return c;
-})();
-
-/** ln Φ(−z) from the table (interpolation error ~1e-9), exact formula outside [−8, 8]. */
-export function lnUpperTailFast(z: number): number {
-  if (z <= G_MIN || z >= G_MAX) return lnUpperTail(z);
-  const t = (z - G_MIN) * G_STEPS_PER_UNIT;
-  const i = t | 0;
-  const f = t - i;
-  const k = 4 * i;
-  return G_COEFFS[k] + f * (G_COEFFS[k + 1] + f * (G_COEFFS[k + 2] + f * G_COEFFS[k + 3]));
-}
-
 // --- Ziggurat tables (Marsaglia & Tsang 2000, 128 layers).
 const ZIG_R = 3.442619855899;
 export const ZIG = (() => {
