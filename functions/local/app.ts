@@ -4,6 +4,9 @@ import { buildOpenApi } from "../http/openapi";
 import { createApp, type App, type AuthSettings } from "../http/kernel";
 import { allRouteDocs } from "../http/routes";
 import { simulateRoutes } from "../http/routes/simulate";
+import { invalidateRoutes } from "../http/routes/invalidate";
+import { auditRoutes } from "../http/routes/audit";
+import { createDrizzleAuditStore } from "../../adapters/audit-drizzle";
 
 export interface LocalAppDeps {
   readonly runtime: Runtime;
@@ -34,5 +37,8 @@ export function createLocalApp(deps: LocalAppDeps): App {
   app.get("/api/openapi.json", (c) => c.json(buildOpenApi(allRouteDocs, { title: "Scenario matrix cache", version: "1.0.0" })));
 
   simulateRoutes(app, { auth, cache: runtime.cache });
+  const audit = createDrizzleAuditStore(runtime.db.db);
+  invalidateRoutes(app, { auth, hot: runtime.hot, durable: runtime.durable, audit });
+  auditRoutes(app, { auth, audit });
   return app;
 }

@@ -1,0 +1,27 @@
+// GET /api/cache/audit (role read): the audit trail, newest first. Mounted by the stats Lambda.
+import { AuditListQuery, AuditListResponse, listAudit, type AuditStore } from "../../../core/audit";
+import { readQuery, requireRole, type App, type AuthSettings } from "../kernel";
+import type { RouteDoc } from "../openapi";
+
+export interface AuditRouteDeps {
+  readonly auth: AuthSettings;
+  readonly audit: Pick<AuditStore, "list">;
+}
+
+export function auditRoutes(app: App, deps: AuditRouteDeps): App {
+  app.get("/api/cache/audit", requireRole(deps.auth, "read"), async (c) => {
+    return c.json(await listAudit(deps.audit, readQuery(c, AuditListQuery)));
+  });
+  return app;
+}
+
+export const auditDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/api/cache/audit",
+    role: "read",
+    summary: "Audit trail of admin operations (invalidations, dry runs, warms), newest first; page with cursor (or offset), filter by fundId or action",
+    query: AuditListQuery,
+    response: AuditListResponse,
+  },
+];
