@@ -10,5 +10,5 @@ export {
   TierFailure,
   type InvalidateRequestInput,
 } from "./schema";
-export { DEFAULT_STEP_TIMEOUT_MS, invalidate, type InvalidatedEvent, type InvalidationDeps } from "./service";
+export { DEFAULT_STEP_TIMEOUT_MS, invalidate, type InvalidationDeps } from "./service";
 export { AuditWriteFailedError } from "./errors";

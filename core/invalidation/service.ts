@@ -5,6 +5,7 @@ import type { AuditEntry, AuditRecord, AuditStore } from "../audit";
 import { AuditAction } from "../audit";
 import type { DurableStore, HotStore } from "../cache";
 import { silentLog, type Log } from "../shared/log";
+import type { MetricsSink } from "../stats";
 import { AuditWriteFailedError } from "./errors";
 import { scopeOf, type InvalidateRequest, type InvalidateResponse, type InvalidationTier, type TierFailure } from "./schema";
 
@@ -14,16 +15,6 @@ import { scopeOf, type InvalidateRequest, type InvalidateResponse, type Invalida
  */
 export const DEFAULT_STEP_TIMEOUT_MS = 9_000;
 
-/** What the metrics see of every invalidation (the InvalidatedEntries metric, per tier). */
-export interface InvalidatedEvent {
-  readonly scope: InvalidateRequest["scope"];
-  readonly mode: InvalidateRequest["mode"];
-  readonly dryRun: boolean;
-  readonly invalidated: { readonly redis: number | null; readonly postgres: number | null };
-  readonly durationMs: number;
-  readonly errors: readonly TierFailure[];
-}
-
 /** Narrow ports: invalidation needs one method of each store. */
 export interface InvalidationDeps {
   readonly hot: Pick<HotStore, "invalidate">;
@@ -31,8 +22,8 @@ export interface InvalidationDeps {
   readonly audit: Pick<AuditStore, "append">;
   readonly log?: Log;
   readonly stepTimeoutMs?: number;
-  /** Called once the tiers are done, before the audit write (the effects stand whether or not it succeeds). */
-  readonly onInvalidated?: (event: InvalidatedEvent) => void;
+  /** InvalidatedEntries, once per tier reached by a real (not dry) run. */
+  readonly metrics?: Pick<MetricsSink, "invalidated">;
 }
 
 const MAX_MESSAGE = 500;
@@ -73,10 +64,18 @@ export async function invalidate(deps: InvalidationDeps, req: InvalidateRequest,
   const durationMs = t2 - t0;
   const invalidated = { redis, postgres };
 
-  try {
-    deps.onInvalidated?.({ scope: req.scope, mode: req.mode, dryRun: req.dryRun, invalidated, durationMs, errors });
-  } catch (e) {
-    log.warn("invalidation observer failed", { error: messageOf(e) }); // metrics never fail the operation
+  // Emitted before the audit write: the entries are gone whether or not the record can be written.
+  if (deps.metrics && !req.dryRun) {
+    const props = { scope: req.scope, mode: req.mode, fundId: req.fundId, matrixKey: req.matrixKey };
+    for (const tier of ["postgres", "redis"] as const) {
+      const n = invalidated[tier];
+      if (n === null) continue;
+      try {
+        deps.metrics.invalidated(n, { ...props, tier });
+      } catch (e) {
+        log.warn("invalidation metric failed", { tier, error: messageOf(e) }); // metrics never fail the operation
+      }
+    }
   }
 
   const record: AuditRecord = {

@@ -4,7 +4,7 @@ export * from "./messages";
 export * from "./requests";
 export type * from "./ports";
 export { createWarmService, jobView, profileView, profileConfig } from "./service";
-export type { WarmService, WarmServiceDeps, WarmOptions, WarmAudit, WarmAuditEntry, WarmServiceObserver, ScheduledWarmResult } from "./service";
+export type { WarmService, WarmServiceDeps, WarmOptions, WarmServiceObserver, ScheduledWarmResult } from "./service";
 export { createWarmConsumer } from "./consumer";
 export type { WarmRecord, WarmJobEvent, WarmJobOutcome, WarmConsumerDeps } from "./consumer";
 export { estimateCompletion, DEFAULT_CELLS_PER_SECOND, DEFAULT_PER_JOB_OVERHEAD_MS, type EstimateSettings } from "./estimate";

@@ -1,6 +1,7 @@
 // The warming service: turns warm requests, profiles and the schedule into deduplicated jobs on a queue.
 // Order per request: cached check → job rows (the partial unique index dedupes live keys) → enqueue →
 // mark refused messages failed. Rows exist before their messages, so a consumer always finds its job.
+import type { AuditRecord, AuditStore } from "../audit";
 import type { MatrixCache } from "../cache";
 import { matrixKey, ScenarioConfigWithMeta } from "../scenario";
 import { ConflictError, NotFoundError } from "../shared/errors";
@@ -10,21 +11,6 @@ import { estimateCompletion, type EstimateSettings } from "./estimate";
 import { WarmJobStatus, type WarmMessage, type WarmPriority } from "./messages";
 import type { NewWarmJob, WarmJob, WarmJobStore, WarmProfile, WarmProfileStore, WarmQueue, WarmSignals } from "./ports";
 import type { CreateProfileRequest, ProfileView, WarmJobRef, WarmJobView, WarmRequest, WarmResponse } from "./requests";
-
-/** An admin action of the warming module, for the audit log (the wiring maps it onto core/audit). */
-export interface WarmAuditEntry {
-  readonly actor: string;
-  readonly action: "warm" | "warm-profile-create" | "warm-profile-delete";
-  readonly fundId: string | null;
-  readonly matrixKey: string | null;
-  readonly reason: string;
-  readonly durationMs: number;
-}
-
-/** Narrow port onto the audit log; a failing audit write fails the admin request (nothing unaudited). */
-export interface WarmAudit {
-  record(entry: WarmAuditEntry): Promise<void>;
-}
 
 /** Hooks for metrics (functions/ binds them to EMF). */
 export interface WarmServiceObserver {
@@ -38,7 +24,8 @@ export interface WarmServiceDeps {
   readonly signals: WarmSignals;
   readonly queue: WarmQueue;
   readonly estimate: EstimateSettings;
-  readonly audit?: WarmAudit;
+  /** every admin action (and each scheduled run) appends a record; a failed append fails the request */
+  readonly audit?: Pick<AuditStore, "append">;
   readonly observer?: WarmServiceObserver;
   readonly log?: Log;
   readonly clock?: Clock;
@@ -72,6 +59,11 @@ export function createWarmService(deps: WarmServiceDeps) {
   const clock = deps.clock ?? systemClock;
   const sampleSize = deps.throughputSampleSize ?? 200;
   const lookupConcurrency = deps.lookupConcurrency ?? 8;
+
+  /** Appends to the audit trail; tiers are not involved in warming, so both counts are null (unknown ≠ 0). */
+  async function audit(r: Pick<AuditRecord, "actor" | "action" | "scope" | "fundId" | "matrixKey" | "mode" | "reason" | "durationMs"> & { errors?: AuditRecord["errors"] }) {
+    await deps.audit?.append({ dryRun: false, counts: { redis: null, postgres: null }, errors: [], ...r });
+  }
 
   const message = (job: WarmJob, config: ScenarioConfigWithMeta): WarmMessage => ({
     v: 1,
@@ -201,13 +193,17 @@ export function createWarmService(deps: WarmServiceDeps) {
     // configs are already validated ScenarioConfig outputs and ids are validated: no second parse needed
     for (const fundId of body.fundIds) for (const c of body.configs) configs.push({ ...c, fundId, taxonomyVersion: body.taxonomyVersion });
     const response = await warmConfigs(configs, { priority: body.priority, actor, recordCached: true });
-    await deps.audit?.record({
+    const enqueueErrors = [...new Set(response.jobs.filter((j) => j.status === "failed" && j.error).map((j) => j.error as string))];
+    await audit({
       actor,
       action: "warm",
+      scope: body.fundIds.length === 1 ? "fund" : "funds",
       fundId: body.fundIds.length === 1 ? body.fundIds[0] : null,
       matrixKey: response.jobs.length === 1 ? response.jobs[0].configHash : null,
-      reason: `warm ${body.priority}: ${configs.length} requested, ${response.scheduled} scheduled, ${response.summary.alreadyCached} cached, ${response.summary.alreadyQueued} already queued, ${response.summary.enqueueFailed} enqueue failures; funds ${body.fundIds.join(",").slice(0, 500)}`,
+      mode: body.priority,
+      reason: summaryLine(response) + `; funds ${body.fundIds.join(",")}`.slice(0, 500),
       durationMs: performance.now() - started,
+      errors: enqueueErrors.slice(0, 10).map((message) => ({ tier: "queue", message })),
     });
     return response;
   }
@@ -238,14 +234,14 @@ export function createWarmService(deps: WarmServiceDeps) {
     });
     if (!created) throw new ConflictError(`a warm profile named "${req.name}" already exists`, [{ path: "name", message: "already exists" }]);
     const view = profileView(created);
-    await deps.audit?.record({ actor, action: "warm-profile-create", fundId: req.fundId, matrixKey: view.configHash, reason: `profile ${req.name} (${created.id})`, durationMs: performance.now() - started });
+    await audit({ actor, action: "warm-profile-create", scope: "profile", fundId: req.fundId, matrixKey: view.configHash, mode: req.priority, reason: `profile ${req.name} (${created.id})`, durationMs: performance.now() - started });
     return view;
   }
 
   async function deleteProfile(id: string, actor: string): Promise<void> {
     const started = performance.now();
     if (!(await deps.profiles.delete(id))) throw new NotFoundError(`no warm profile ${id}`, [{ path: "id", message: "not found" }]);
-    await deps.audit?.record({ actor, action: "warm-profile-delete", fundId: null, matrixKey: null, reason: `profile ${id}`, durationMs: performance.now() - started });
+    await audit({ actor, action: "warm-profile-delete", scope: "profile", fundId: null, matrixKey: null, mode: null, reason: `profile ${id}`, durationMs: performance.now() - started });
   }
 
   /** Profiles as configs; a stored config that no longer validates is skipped and counted. */
@@ -293,11 +289,18 @@ export function createWarmService(deps: WarmServiceDeps) {
       if (parsed.success) fromRecent.push(parsed.data);
       else invalid++;
     }
-    const response = await warmConfigs([...fromProfiles.map((p) => p.config), ...fromRecent], {
-      priority: "low",
-      actor: opts.actor ?? "scheduled-warm",
-      recordCached: false,
-      budget: opts.budget,
+    const started = performance.now();
+    const actor = opts.actor ?? "scheduled-warm";
+    const response = await warmConfigs([...fromProfiles.map((p) => p.config), ...fromRecent], { priority: "low", actor, recordCached: false, budget: opts.budget });
+    await audit({
+      actor,
+      action: "warm",
+      scope: "scheduled",
+      fundId: null,
+      matrixKey: null,
+      mode: "low",
+      reason: `${summaryLine(response)}; ${fromProfiles.length} profile(s), ${fromRecent.length} recently requested, ${invalid} invalid, budget ${opts.budget}`,
+      durationMs: performance.now() - started,
     });
     return { profiles: fromProfiles.length, popular: fromRecent.length, invalid, response };
   }
@@ -320,6 +323,11 @@ export function createWarmService(deps: WarmServiceDeps) {
   }
 
   return { request, warmConfigs, job, jobs, listProfiles, createProfile, deleteProfile, prewarmProfiles, scheduled, recover };
+}
+
+function summaryLine(r: WarmResponse): string {
+  const s = r.summary;
+  return `${s.requested} requested, ${s.distinct} distinct, ${r.scheduled} scheduled, ${s.alreadyCached} cached, ${s.alreadyQueued} already queued, ${s.enqueueFailed} enqueue failures, ${s.overBudget} over budget`;
 }
 
 export function profileConfig(p: WarmProfile): ScenarioConfigWithMeta | undefined {

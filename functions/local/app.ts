@@ -7,10 +7,14 @@ import { simulateRoutes } from "../http/routes/simulate";
 import { invalidateRoutes } from "../http/routes/invalidate";
 import { auditRoutes } from "../http/routes/audit";
 import { createDrizzleAuditStore } from "../../adapters/audit-drizzle";
+import { warmRoutes } from "../http/routes/warm";
+import { createLocalWarming, type LocalWarming } from "./warming";
 
 export interface LocalAppDeps {
   readonly runtime: Runtime;
   readonly auth: AuthSettings;
+  /** the in-process warm queue and service; the server passes its own so it can drain it on SIGTERM */
+  readonly warming?: LocalWarming;
 }
 
 export function createLocalApp(deps: LocalAppDeps): App {
@@ -40,5 +44,7 @@ export function createLocalApp(deps: LocalAppDeps): App {
   const audit = createDrizzleAuditStore(runtime.db.db);
   invalidateRoutes(app, { auth, hot: runtime.hot, durable: runtime.durable, audit });
   auditRoutes(app, { auth, audit });
+  const warming = deps.warming ?? createLocalWarming(runtime);
+  warmRoutes(app, { auth, warm: warming.service, deadLetters: warming.queue });
   return app;
 }

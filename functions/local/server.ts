@@ -5,6 +5,7 @@ import { loadConfig } from "../shared/config";
 import { createLog } from "../shared/logger";
 import { createRuntime } from "../shared/runtime";
 import { createLocalApp } from "./app";
+import { createLocalWarming } from "./warming";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -27,7 +28,11 @@ async function main(): Promise<void> {
     migrate: true,
     log,
   });
-  const app = createLocalApp({ runtime, auth: { tokens: config.apiTokens, deployed: false } });
+  const warming = createLocalWarming(runtime);
+  const app = createLocalApp({ runtime, auth: { tokens: config.apiTokens, deployed: false }, warming });
+  // the in-process queue forgets everything on exit: hand live jobs back to it, then pre-warm if asked
+  const warmStart = await warming.start();
+  if (warmStart.recovered > 0 || warmStart.prewarmed !== null) log.info("warming started", warmStart);
 
   // Track in-flight requests so SIGTERM can drain them before closing the stores.
   let inflight = 0;
@@ -59,6 +64,9 @@ async function main(): Promise<void> {
     log.info("draining", { signal, inflight });
     server.close();
     if (inflight > 0) await new Promise<void>((r) => (drained = r));
+    // generation still running uses the stores: drain the warm queue (bounded) before closing them
+    const warm = await warming.close();
+    log.info("warm queue stopped", warm);
     await runtime.close();
     log.info("stopped", { signal });
     process.exit(0);

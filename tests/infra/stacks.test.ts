@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -226,6 +226,20 @@ describe.skipIf(skip !== undefined)("stacks under Pulumi mocks", () => {
       expect(built).toEqual(
         Object.fromEntries(Object.entries(EXPECTED_FUNCTIONS).map(([id, f]) => [id, { handler: f.handler, links: [...f.links].sort() }])),
       );
+    });
+
+    it("finds every handler SST would bundle in a file that exports it", () => {
+      const missing: string[] = [];
+      for (const { functionID, handler } of stages.production.stack.e.builds) {
+        // "functions/stats.handler" → functions/stats.(ts|js|mjs) exporting `handler`, as SST's build resolves it.
+        const [base, name] = [handler.slice(0, handler.lastIndexOf(".")), handler.slice(handler.lastIndexOf(".") + 1)];
+        const file = [".ts", ".mts", ".js", ".mjs"].map((ext) => join(ROOT, base + ext)).find((f) => existsSync(f));
+        const exported = new RegExp(`export\\s+(const|let|async\\s+function|function)\\s+${name}\\b|export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`);
+        if (!file) missing.push(`${functionID}: no file for ${handler}`);
+        else if (!exported.test(readFileSync(file, "utf8"))) missing.push(`${functionID}: ${file} does not export ${name}`);
+      }
+
+      expect(missing).toEqual([]);
     });
 
     it("passes the secrets' values through the links", () => {

@@ -4,9 +4,11 @@ import type { RouteDoc } from "../openapi";
 import { auditDocs } from "./audit";
 import { invalidateDocs } from "./invalidate";
 import { simulateDocs } from "./simulate";
+import { warmDocs } from "./warm";
 
 export const allRouteDocs: RouteDoc[] = [
   ...simulateDocs,
   ...invalidateDocs,
   ...auditDocs,
+  ...warmDocs,
 ];

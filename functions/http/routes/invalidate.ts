@@ -1,7 +1,8 @@
 // POST /api/cache/invalidate (role admin): both tiers, then the audit record (core/invalidation).
 import type { AuditStore } from "../../../core/audit";
 import type { DurableStore, HotStore } from "../../../core/cache";
-import { invalidate, InvalidateRequest, InvalidateResponse, type InvalidatedEvent } from "../../../core/invalidation";
+import { invalidate, InvalidateRequest, InvalidateResponse } from "../../../core/invalidation";
+import type { MetricsSink } from "../../../core/stats";
 import { readJson, requireRole, type App, type AuthSettings } from "../kernel";
 import type { RouteDoc } from "../openapi";
 
@@ -12,8 +13,8 @@ export interface InvalidateRouteDeps {
   readonly audit: Pick<AuditStore, "append">;
   /** per-step budget (tests shorten it); core's default fits the Lambda timeout */
   readonly stepTimeoutMs?: number;
-  /** the InvalidatedEntries metric hook */
-  readonly onInvalidated?: (event: InvalidatedEvent) => void;
+  /** where InvalidatedEntries goes (EMF in the Lambda) */
+  readonly metrics?: Pick<MetricsSink, "invalidated">;
 }
 
 export function invalidateRoutes(app: App, deps: InvalidateRouteDeps): App {
