@@ -75,9 +75,9 @@ export function createDrizzleWarmStore(db: Database): DrizzleWarmStore {
       // uuid) and the partial index on live keys, and DO NOTHING needs no arbiter for a partial index.
       const inserted = await db.insert(j).values(todo.map(values)).onConflictDoNothing().returning();
       for (const r of inserted) out.set(r.matrixKey, { job: toJob(r), created: true });
-      const lost = todo.filter((t) => !out.has(t.matrixKey)).map((t) => t.matrixKey);
-      if (lost.length === 0) break;
-      const existing = await db.select().from(j).where(and(inArray(j.matrixKey, lost), live()));
+      todo = todo.filter((t) => !out.has(t.matrixKey));
+      if (todo.length === 0) break;
+      const existing = await db.select().from(j).where(and(inArray(j.matrixKey, todo.map((t) => t.matrixKey)), live()));
       for (const r of existing) out.set(r.matrixKey, { job: toJob(r), created: false });
       todo = todo.filter((t) => !out.has(t.matrixKey));
     }

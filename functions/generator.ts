@@ -4,9 +4,9 @@ import { loadWarmSettings } from "../core/warming";
 import { lambdaContext } from "./shared/lambda";
 import { createGeneratorConsumer, createGeneratorHandler } from "./shared/warming";
 
-const { runtime } = await lambdaContext("generator");
+const { runtime, metrics } = await lambdaContext("generator");
 const settings = loadWarmSettings(process.env);
-// METRICS HOOK: pass `metrics` (WarmJobsCompleted / WarmJobsFailed) once functions/shared/metrics.ts provides a sink.
-const consumer = createGeneratorConsumer({ runtime, store: createDrizzleWarmStore(runtime.db.db), maxReceiveCount: settings.maxReceiveCount });
+// WarmJobsCompleted / WarmJobsFailed; the cache's own WarmLookups, GenerationDuration … go through the same sink
+const consumer = createGeneratorConsumer({ runtime, store: createDrizzleWarmStore(runtime.db.db), maxReceiveCount: settings.maxReceiveCount, metrics });
 
-export const handler = createGeneratorHandler({ consumer, log: runtime.log });
+export const handler = createGeneratorHandler({ consumer, log: runtime.log, metrics });

@@ -3,13 +3,17 @@
 import { createDrizzleWarmStore } from "../adapters/jobs-drizzle";
 import { loadWarmSettings } from "../core/warming";
 import { lambdaContext } from "./shared/lambda";
+import { withMetricsFlush } from "./shared/metrics";
 import { createMaintenanceHandler } from "./shared/warming";
 
-const { runtime } = await lambdaContext("maintenance");
+const { runtime, metrics } = await lambdaContext("maintenance");
 
-export const handler = createMaintenanceHandler({
-  durable: runtime.durable,
-  store: createDrizzleWarmStore(runtime.db.db),
-  settings: loadWarmSettings(process.env),
-  log: runtime.log,
-});
+export const handler = withMetricsFlush(
+  metrics,
+  createMaintenanceHandler({
+    durable: runtime.durable,
+    store: createDrizzleWarmStore(runtime.db.db),
+    settings: loadWarmSettings(process.env),
+    log: runtime.log,
+  }),
+);

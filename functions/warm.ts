@@ -7,15 +7,16 @@ import { loadWarmSettings } from "../core/warming";
 import { createApp } from "./http/kernel";
 import { warmRoutes } from "./http/routes/warm";
 import { lambdaContext } from "./shared/lambda";
+import { withMetricsFlush } from "./shared/metrics";
 import { createWarming } from "./shared/warming";
 
-const { runtime, auth, config } = await lambdaContext("warm");
+const { runtime, auth, config, metrics } = await lambdaContext("warm");
 const settings = loadWarmSettings(process.env);
 const { high, low } = config.queues;
 if (!high || !low) throw new Error("WarmHigh / WarmLow queue URLs are not configured (SST links or WARM_HIGH_QUEUE_URL / WARM_LOW_QUEUE_URL)");
 const queue = createSqsWarmQueue({ client: new SQSClient({}), queueUrls: { high, low }, concurrency: settings.sendConcurrency, log: runtime.log });
-// METRICS HOOK: pass `metrics` (WarmJobsEnqueued / WarmJobsFailed) once functions/shared/metrics.ts provides a sink.
-const { service } = createWarming({ runtime, settings, queue });
+// WarmJobsEnqueued, and WarmJobsFailed for messages SQS refused
+const { service } = createWarming({ runtime, settings, queue, metrics });
 
 export const app = warmRoutes(createApp({ auth, log: runtime.log }), { auth, warm: service, deadLetters: createFailedJobsDeadLetters(runtime.db.db) });
-export const handler = handle(app);
+export const handler = withMetricsFlush(metrics, handle(app));

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Id } from "../scenario";
 import { AuditEntry, type AuditPosition, type AuditStore } from "./ports";
 
+/** Page size when none is asked for, and the largest one served (a page is one indexed SELECT). */
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 200;
 /** Offsets beyond this are refused: deep offsets scan every skipped row; the cursor does not. */
@@ -66,6 +67,7 @@ export const AuditListQuery = z
   });
 export type AuditListQuery = z.output<typeof AuditListQuery>;
 
+/** One page of the trail; `nextCursor` continues it. */
 export const AuditListResponse = z.object({
   entries: z.array(AuditEntry),
   /** pass as `cursor` for the next page; null on the last page */

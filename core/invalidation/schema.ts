@@ -5,8 +5,10 @@ import { Id } from "../scenario";
 
 /** A matrix key is a SHA-256 in lowercase hex (core/scenario/key.ts). */
 export const MATRIX_KEY_PATTERN = /^[0-9a-f]{64}$/;
+/** A matrix key as requests carry it; the message names the expected form. */
 export const MatrixKey = z.string().regex(MATRIX_KEY_PATTERN, "must be a matrix key: 64 lowercase hex characters");
 
+/** What an invalidation reaches: everything, one fund, or one matrix. */
 export const InvalidationScopeKind = z.enum(["all", "fund", "matrix"]);
 export type InvalidationScopeKind = z.infer<typeof InvalidationScopeKind>;
 
@@ -24,7 +26,13 @@ export const InvalidateRequest = z
       scope: InvalidationScopeKind,
       fundId: Id.optional(),
       matrixKey: MatrixKey.optional(),
-      reason: z.string().trim().max(1000).optional(),
+      // free text bound for a PostgreSQL text column, which cannot hold NUL: refused here, before anything changes
+      reason: z
+        .string()
+        .trim()
+        .max(1000)
+        .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, "must not contain control characters (tab and newline are allowed)")
+        .optional(),
       mode: InvalidationMode.default("soft"),
       dryRun: z.boolean().default(false),
     },
@@ -62,9 +70,11 @@ export function scopeOf(req: InvalidateRequest): InvalidationScope {
   }
 }
 
+/** The tiers an invalidation reports on, by the plan's names (`invalidated.redis`, `invalidated.postgres`). */
 export const InvalidationTier = z.enum(["redis", "postgres"]);
 export type InvalidationTier = z.infer<typeof InvalidationTier>;
 
+/** A tier that could not be invalidated, and the error it gave. */
 export const TierFailure = z.object({ tier: InvalidationTier, message: z.string() });
 export type TierFailure = z.infer<typeof TierFailure>;
 

@@ -29,12 +29,14 @@ export const MAX_HISTORY_DAYS = 455;
 
 /** Applies defaults (to = now, from = to − 24 h, period = 1 h) and the checks every source shares. */
 export function resolveHistoryQuery(q: HistoryQuery, now: number): HistoryRange {
-  const to = q.to ? new Date(q.to) : new Date(now);
+  // nothing is recorded after now: a later `to` is cut to now, which also bounds every loop over the range
+  const to = new Date(Math.min(q.to ? new Date(q.to).getTime() : now, now));
   const from = q.from ? new Date(q.from) : new Date(to.getTime() - 24 * HOUR_MS);
   const periodSeconds = q.period ?? DEFAULT_HISTORY_PERIOD_SECONDS;
   const fail = (path: string, msg: string): never => {
     throw new ValidationError(`invalid query: ${path}: ${msg}`, [{ path, message: msg }]);
   };
+  if (from.getTime() >= now) fail("from", "must be in the past");
   if (from.getTime() >= to.getTime()) fail("from", "must be before `to`");
   if (from.getTime() < now - MAX_HISTORY_DAYS * 24 * HOUR_MS) fail("from", `must be within the last ${MAX_HISTORY_DAYS} days`);
   const points = Math.ceil((to.getTime() - from.getTime()) / (periodSeconds * 1000));

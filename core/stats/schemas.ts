@@ -111,15 +111,19 @@ export const StatsResponse = z.object({
 });
 export type StatsResponse = z.output<typeof StatsResponse>;
 
+/** 455 days: CloudWatch's longest retention, so no longer period can have data. */
+const MAX_PERIOD_SECONDS = 455 * 86_400;
+
 /** History query as it arrives (strings); defaults and range checks are applied by `resolveHistoryQuery`. */
 export const HistoryQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional().describe("ISO-8601; default `to` − 24 h"),
-  to: z.iso.datetime({ offset: true }).optional().describe("ISO-8601; default now"),
+  to: z.iso.datetime({ offset: true }).optional().describe("ISO-8601; default now (a later time is cut to now)"),
   period: z.coerce
     .number()
     .int()
     .positive()
     .multipleOf(60)
+    .max(MAX_PERIOD_SECONDS)
     .optional()
     .describe("seconds per point, a multiple of 60; default 3600"),
 });

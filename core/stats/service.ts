@@ -176,7 +176,7 @@ export function createStatsService(deps: StatsServiceDeps): StatsService {
               },
               requestsByTier: { ...req.servedBy },
               bytesServed: req.bytes,
-              generationSecondsSaved: roundMs(req.savedUs / 1e6),
+              generationSecondsSaved: req.savedUs / 1e6,
             }
           : null,
       storage: {
@@ -210,7 +210,7 @@ export function createStatsService(deps: StatsServiceDeps): StatsService {
             hits: w.purposes.warm.hits,
             misses: w.purposes.warm.misses,
             generated: w.purposes.warm.servedBy.generated,
-            generationSeconds: roundMs(w.purposes.warm.generationUs / 1e6),
+            generationSeconds: w.purposes.warm.generationUs / 1e6,
           }
         : null,
       faults: w ? { redis: w.faults.redis, postgres: w.faults.postgres, byOperation: { ...w.faultsByOperation } } : null,

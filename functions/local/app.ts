@@ -8,6 +8,8 @@ import { invalidateRoutes } from "../http/routes/invalidate";
 import { auditRoutes } from "../http/routes/audit";
 import { createDrizzleAuditStore } from "../../adapters/audit-drizzle";
 import { warmRoutes } from "../http/routes/warm";
+import { localMetricsRoute, statsRoutes } from "../http/routes/stats";
+import { createHotStoreHistorySource, createStatsService } from "../../core/stats";
 import { createLocalWarming, type LocalWarming } from "./warming";
 
 export interface LocalAppDeps {
@@ -46,5 +48,9 @@ export function createLocalApp(deps: LocalAppDeps): App {
   auditRoutes(app, { auth, audit });
   const warming = deps.warming ?? createLocalWarming(runtime);
   warmRoutes(app, { auth, warm: warming.service, deadLetters: warming.queue });
+  // locally, history comes from the hot store's hour buckets (no CloudWatch)
+  const stats = createStatsService({ hot: runtime.hot, durable: runtime.durable });
+  statsRoutes(app, { auth, stats, history: createHotStoreHistorySource({ hot: runtime.hot }) });
+  localMetricsRoute(app, { stats });
   return app;
 }

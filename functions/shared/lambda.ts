@@ -3,18 +3,24 @@
 import type { AuthSettings } from "../http/kernel";
 import { loadConfig } from "./config";
 import { createLog } from "./logger";
+import { composeObservers, metricsObserver, type MetricsSink } from "../../core/stats";
+import { metricsSinkFor, setProcessMetrics } from "./metrics";
 import { createRuntime, type Runtime, type RuntimeSettings } from "./runtime";
 
 export interface LambdaContext {
   readonly runtime: Runtime;
   readonly auth: AuthSettings;
   readonly config: ReturnType<typeof loadConfig>;
+  /** EMF metrics of this function (also what emitInvalidated / emitWarmJobs write to) */
+  readonly metrics: MetricsSink;
 }
 
 export async function lambdaContext(service: string, extra: Partial<RuntimeSettings> = {}): Promise<LambdaContext> {
   const config = loadConfig();
   const log = createLog(service);
   if (config.deployed && !config.databaseUrl) throw new Error("DatabaseUrl is not configured: refusing to start");
+  const metrics = metricsSinkFor(config);
+  setProcessMetrics(metrics);
   const runtime = await createRuntime({
     databaseUrl: config.databaseUrl,
     upstash: config.upstash,
@@ -26,6 +32,7 @@ export async function lambdaContext(service: string, extra: Partial<RuntimeSetti
     migrate: process.env.MIGRATE_ON_START === "true",
     log,
     ...extra,
+    observer: (parts) => composeObservers(metricsObserver(metrics), extra.observer?.(parts)),
   });
-  return { runtime, auth: { tokens: config.apiTokens, deployed: config.deployed }, config };
+  return { runtime, auth: { tokens: config.apiTokens, deployed: config.deployed }, config, metrics };
 }

@@ -16,36 +16,43 @@ const le = (k: number) => Number((bucketLowerMs(k) / 1000).toPrecision(4));
 
 type Series = { labels: Record<string, string>; histogram: LogHistogram; sumSeconds: number };
 
-/** A prom-client histogram fed with pre-aggregated bucket counts instead of single observations. */
+/**
+ * A prom-client histogram fed with pre-aggregated bucket counts instead of single observations. The
+ * registry formats what `getForPromString` returns (prom-client's own hook, absent from its typings).
+ */
 class AggregatedHistogram extends Histogram<"tier"> {
   private readonly series: Series[] = [];
 
-  constructor(name: string, help: string, registry: Registry) {
-    super({ name, help, labelNames: ["tier"], buckets: PROMETHEUS_BUCKET_EDGES.map(le), registers: [registry] });
+  constructor(
+    private readonly metricName: string,
+    private readonly helpText: string,
+    registry: Registry,
+  ) {
+    super({ name: metricName, help: helpText, labelNames: ["tier"], buckets: PROMETHEUS_BUCKET_EDGES.map(le), registers: [registry] });
   }
 
   add(s: Series): void {
     this.series.push(s);
   }
 
-  override async get() {
-    const base = await super.get();
+  async getForPromString() {
+    const name = this.metricName;
     const values = this.series.flatMap(({ labels, histogram, sumSeconds }) => {
       let total = 0;
       for (const c of histogram.values()) total += c;
       const buckets = PROMETHEUS_BUCKET_EDGES.map((k) => {
         let below = 0;
         for (const [i, c] of histogram) if (i < k) below += c;
-        return { metricName: `${base.name}_bucket`, labels: { ...labels, le: le(k) }, value: below };
+        return { metricName: `${name}_bucket`, labels: { ...labels, le: le(k) }, sharedLabels: {}, value: below };
       });
       return [
         ...buckets,
-        { metricName: `${base.name}_bucket`, labels: { ...labels, le: "+Inf" }, value: total },
-        { metricName: `${base.name}_sum`, labels, value: sumSeconds },
-        { metricName: `${base.name}_count`, labels, value: total },
+        { metricName: `${name}_bucket`, labels: { ...labels, le: "+Inf" }, sharedLabels: {}, value: total },
+        { metricName: `${name}_sum`, labels: { ...labels }, sharedLabels: {}, value: sumSeconds },
+        { metricName: `${name}_count`, labels: { ...labels }, sharedLabels: {}, value: total },
       ];
     });
-    return { ...base, values: values as typeof base.values };
+    return { name, help: this.helpText, type: "histogram", values, aggregator: "sum" };
   }
 }
 

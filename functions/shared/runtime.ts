@@ -8,6 +8,7 @@ import { createRedisHotStore } from "../../adapters/hot-redis";
 import { createUpstashHotStore } from "../../adapters/hot-upstash";
 import { createMatrixCache, type CacheObserver, type CacheOptions, type DurableStore, type HotStore, type MatrixCache } from "../../core/cache";
 import type { Log } from "../../core/shared/log";
+import { composeObservers, createStatsRecorder } from "../../core/stats";
 
 export interface RuntimeSettings {
   readonly databaseUrl?: string;
@@ -26,6 +27,8 @@ export interface RuntimeSettings {
   readonly migrate?: boolean;
   readonly log: Log;
   readonly observer?: (parts: { hot: HotStore; durable: DurableStore; db: DbHandle }) => CacheObserver;
+  /** record every lookup in the hot store's statistics (default true; `observer` is added beside it) */
+  readonly recordStats?: boolean;
 }
 
 export interface Runtime {
@@ -54,7 +57,8 @@ export async function createRuntime(s: RuntimeSettings): Promise<Runtime> {
     hot,
     durable,
     log: s.log,
-    observer: s.observer?.({ hot, durable, db }),
+    // every process records into the shared hot store, so GET /api/cache/stats sees the whole service
+    observer: composeObservers(s.recordStats === false ? undefined : createStatsRecorder({ hot, log: s.log }), s.observer?.({ hot, durable, db })),
     options: s.cacheOptions,
   });
   return {

@@ -3,11 +3,13 @@ import { AuditListQuery, AuditListResponse, listAudit, type AuditStore } from ".
 import { readQuery, requireRole, type App, type AuthSettings } from "../kernel";
 import type { RouteDoc } from "../openapi";
 
+/** The trail to read; the stats Lambda and the local server pass the drizzle AuditStore. */
 export interface AuditRouteDeps {
   readonly auth: AuthSettings;
   readonly audit: Pick<AuditStore, "list">;
 }
 
+/** Mounts GET /api/cache/audit (read) on `app`. */
 export function auditRoutes(app: App, deps: AuditRouteDeps): App {
   app.get("/api/cache/audit", requireRole(deps.auth, "read"), async (c) => {
     return c.json(await listAudit(deps.audit, readQuery(c, AuditListQuery)));
@@ -15,6 +17,7 @@ export function auditRoutes(app: App, deps: AuditRouteDeps): App {
   return app;
 }
 
+/** OpenAPI entries of this group. */
 export const auditDocs: RouteDoc[] = [
   {
     method: "get",

@@ -4,10 +4,12 @@ import type { RouteDoc } from "../openapi";
 import { auditDocs } from "./audit";
 import { invalidateDocs } from "./invalidate";
 import { simulateDocs } from "./simulate";
+import { statsDocs } from "./stats";
 import { warmDocs } from "./warm";
 
 export const allRouteDocs: RouteDoc[] = [
   ...simulateDocs,
+  ...statsDocs,
   ...invalidateDocs,
   ...auditDocs,
   ...warmDocs,

@@ -6,6 +6,7 @@ import type { MetricsSink } from "../../../core/stats";
 import { readJson, requireRole, type App, type AuthSettings } from "../kernel";
 import type { RouteDoc } from "../openapi";
 
+/** The stores the route changes and the trail it records to; built once per process by the caller. */
 export interface InvalidateRouteDeps {
   readonly auth: AuthSettings;
   readonly hot: Pick<HotStore, "invalidate">;
@@ -17,6 +18,7 @@ export interface InvalidateRouteDeps {
   readonly metrics?: Pick<MetricsSink, "invalidated">;
 }
 
+/** Mounts POST /api/cache/invalidate (admin) on `app`. */
 export function invalidateRoutes(app: App, deps: InvalidateRouteDeps): App {
   app.post("/api/cache/invalidate", requireRole(deps.auth, "admin"), async (c) => {
     const body = await readJson(c, InvalidateRequest);
@@ -36,6 +38,7 @@ export function invalidateRoutes(app: App, deps: InvalidateRouteDeps): App {
   return app;
 }
 
+/** OpenAPI entries of this group (functions/http/routes/index.ts lists every group). */
 export const invalidateDocs: RouteDoc[] = [
   {
     method: "post",
