@@ -179,7 +179,11 @@ export function createMemoryHotStore(opts: MemoryHotStoreOptions = {}): HotStore
       switch (scope.kind) {
         case "matrix": {
           const e = entries.get(scope.matrixKey);
-          if (!e) return 0;
+          if (!e) {
+            // fund unknown, but a back-fill may be in flight: the global epoch rejects it (see redis-scripts)
+            if (!dryRun) globalEpoch += 1;
+            return 0;
+          }
           if (!dryRun) bumpFund(e.fundId);
           return dropAll([scope.matrixKey], dryRun);
         }

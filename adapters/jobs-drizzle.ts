@@ -54,6 +54,7 @@ function toProfile(r: WarmProfileRow): WarmProfile {
 
 const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
+/** The job store with the profile store and the signals beside it. */
 export type DrizzleWarmStore = WarmJobStore & { readonly profiles: WarmProfileStore; readonly signals: WarmSignals };
 
 /** The job store, with the profile store and the signals beside it (same database, separate ports). */

@@ -9,6 +9,7 @@ import { encodeWarmMessage, salvageJobId, type WarmMessage, type WarmPriority } 
 import type { DeadLetter, DeadLetterSource, WarmQueue } from "../core/warming/ports";
 import { silentLog, type Log } from "../core/shared/log";
 
+/** The handler to drive and the SQS-like knobs (receives, delays, workers, batch size). */
 export interface MemoryWarmQueueOptions {
   /** the generator handler: records listed in batchItemFailures (or all, if it throws) are redelivered */
   readonly consume: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
@@ -35,6 +36,7 @@ interface Message {
   lastError?: string;
 }
 
+/** The queue, its dead-letter list, and the controls the local server and tests need. */
 export interface MemoryWarmQueue extends WarmQueue, DeadLetterSource {
   /** Resolves once nothing is queued, delayed or in flight; false if `timeoutMs` passed first. */
   drain(timeoutMs?: number): Promise<boolean>;
@@ -49,6 +51,7 @@ const REGION = "local";
 const ACCOUNT = "000000000000";
 const MAX_RETRY_DELAY_MS = 10_000;
 
+/** Starts empty; dispatching begins with the first message. */
 export function createMemoryWarmQueue(opts: MemoryWarmQueueOptions): MemoryWarmQueue {
   const concurrency = Math.max(1, opts.concurrency ?? 2);
   const batchSize = Math.min(10, Math.max(1, opts.batchSize ?? 1));

@@ -10,6 +10,7 @@ import { silentLog, type Log } from "../core/shared/log";
 /** SendMessageBatch takes at most 10 entries. */
 export const SQS_BATCH_SIZE = 10;
 
+/** The client, the two queue URLs and the retry policy. */
 export interface SqsWarmQueueOptions {
   /** only `send` is used, so tests can pass aws-sdk-client-mock's client */
   readonly client: Pick<SQSClient, "send">;
@@ -28,6 +29,7 @@ interface Pending {
   readonly entry: SendMessageBatchRequestEntry;
 }
 
+/** A WarmQueue over two SQS queues; refuses to start without both URLs. */
 export function createSqsWarmQueue(opts: SqsWarmQueueOptions): WarmQueue {
   const concurrency = opts.concurrency ?? 4;
   const attempts = opts.attempts ?? 3;

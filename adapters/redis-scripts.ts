@@ -179,7 +179,9 @@ export const INVALIDATE_MATRIX_SCRIPT = script(
 local mk = ARGV[3]
 if ARGV[4] == '1' then return redis.call('EXISTS', k_matrix(mk)) end
 local fund = redis.call('HGET', K_FUND, mk)
-if fund then redis.call('INCR', k_fepoch(fund)) end
+-- An absent entry's fund is unknown here, yet a back-fill may be in flight for it: move the global
+-- epoch then, so that write is rejected (other funds' in-flight writes merely skip caching once).
+if fund then redis.call('INCR', k_fepoch(fund)) else redis.call('INCR', K_GEPOCH) end
 local n = redis.call('UNLINK', k_matrix(mk))
 unaccount(mk)
 return n

@@ -21,7 +21,7 @@ const history = createCloudWatchHistorySource({
 const openApi = buildOpenApi(allRouteDocs, { title: "Scenario matrix cache", version: "1.0.0" });
 
 export const app = createApp({ auth, log: runtime.log });
-statsRoutes(app, { auth, stats: createStatsService({ hot: runtime.hot, durable: runtime.durable }), history });
+statsRoutes(app, { auth, stats: createStatsService({ hot: runtime.hot, durable: runtime.durable, log: runtime.log }), history });
 auditRoutes(app, { auth, audit: createDrizzleAuditStore(runtime.db.db) });
 // public like the local server's: the document describes the API, it holds no data
 app.get("/api/openapi.json", (c) => c.json(openApi));

@@ -62,7 +62,7 @@ for (const { backend, skip } of backends) {
       await fx.durable.invalidate({ kind: "all" }, { mode: "hard", dryRun: false });
       await fx.hot.invalidate({ kind: "all" }, { dryRun: false });
       await fx.db.db.delete(cacheAuditLog); // each test counts its own audit records
-      const cache = fx.cache();
+      const cache = fx.cache({ options: { hotTimeoutMs: 5_000 } }); // seeding must reach the hot tier under load
       for (const c of ALL) await cache.get(c);
     });
 

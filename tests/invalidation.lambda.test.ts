@@ -127,7 +127,7 @@ describe.skipIf(!targets.available)("functions/invalidate.ts handler (real Postg
   });
 
   it("removes the fund's seeded entries from both tiers, audits it, and emits InvalidatedEntries per tier", async () => {
-    const cache = createMatrixCache({ hot, durable: createDrizzleDurableStore(db.db) });
+    const cache = createMatrixCache({ hot, durable: createDrizzleDurableStore(db.db), options: { hotTimeoutMs: 5_000 } });
     for (const c of cfgs) expect((await cache.get(c)).tier).toBe("generated");
     const handler = await coldStart({
       DATABASE_URL: url,

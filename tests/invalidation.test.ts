@@ -34,6 +34,10 @@ function capturingLog(): Log & { lines: { level: string; message: string; data?:
   return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
+// The suites share two cores with others: a hot call slower than the production 250 ms would count as a
+// fault and turn an expected hot hit into a durable one, so these caches wait longer.
+const PATIENT = { hotTimeoutMs: 5_000 };
+
 const failing = (message: string) => () => Promise.reject(new Error(message));
 const hanging = () => new Promise<never>(() => {});
 
@@ -102,7 +106,7 @@ for (const { backend, skip } of backends) {
       invalidate(deps(o), InvalidateRequest.parse(input), actor);
 
     async function seed(cfgs: ScenarioConfigWithMeta[] = ALL) {
-      const cache = fx.cache();
+      const cache = fx.cache({ options: PATIENT });
       for (const c of cfgs) expect((await cache.get(c)).tier).toBe("generated");
     }
     /** Where an entry is: hot present?, durable status (null = no row). */
@@ -115,7 +119,7 @@ for (const { backend, skip } of backends) {
     const gone = (mode: "soft" | "hard") => ({ hot: false, durable: mode === "soft" ? "invalidated" : null });
     /** The tier each config is served from next (a fresh cache instance: nothing in-process). */
     async function nextTiers(cfgs: ScenarioConfigWithMeta[]) {
-      const cache = fx.cache();
+      const cache = fx.cache({ options: PATIENT });
       const out: string[] = [];
       for (const c of cfgs) out.push((await cache.get(c)).tier);
       return out;
@@ -151,7 +155,7 @@ for (const { backend, skip } of backends) {
 
       it(`all scope (${mode}): removes every entry from both tiers and never touches the statistics`, async () => {
         const recorder = createStatsRecorder({ hot: fx.hot });
-        const cache = fx.cache({ observer: recorder });
+        const cache = fx.cache({ observer: recorder, options: PATIENT });
         for (const c of ALL) await cache.get(c);
         await cache.get(ALL[0]); // a hit, so hit counters exist too
         const statsBefore = await fx.hot.readHashes([STATS_KEY.total]);
@@ -231,6 +235,7 @@ for (const { backend, skip } of backends) {
         const generating = new Promise<void>((r) => (started = r));
         let generations = 0;
         const cache = fx.cache({
+          options: PATIENT,
           generate: async (c) => {
             generations++;
             started();
@@ -260,12 +265,9 @@ for (const { backend, skip } of backends) {
     }
 
     for (const scope of ["fund", "matrix", "all"] as const) {
-      // KNOWN GAP, matrix scope (hot adapters, not this module): HotStore.invalidate({ kind: "matrix" }) bumps
-      // the fund epoch only when the entry is in the hot tier, so a back-fill that read a hot miss and then
-      // the durable row before the invalidation still stores its entry after it. Marked `fails` so the day
-      // the adapters bump an epoch for absent entries too, this flips and the marker must go.
-      const test = scope === "matrix" ? it.fails : it;
-      test(`no resurrection by a back-fill (${scope}): a durable hit read before the invalidation is not written to the hot tier after it`, async () => {
+      // matrix scope: the entry is absent from the hot tier here, so its fund is unknown to the store and
+      // the global epoch moves instead (adapters/redis-scripts.ts INVALIDATE_MATRIX_SCRIPT).
+      it(`no resurrection by a back-fill (${scope}): a durable hit read before the invalidation is not written to the hot tier after it`, async () => {
         const cfg = cfgA[0];
         await seed([cfg]);
         await fx.hot.remove(matrixKey(cfg)); // durable only: the next read back-fills the hot tier
@@ -321,10 +323,10 @@ for (const { backend, skip } of backends) {
 
     it("a hung tier is reported after the step budget instead of hanging the request", async () => {
       await seed(cfgA);
-      const r = await run({ scope: "fund", fundId: FUND_A }, { hot: { invalidate: hanging }, stepTimeoutMs: 100 });
+      const r = await run({ scope: "fund", fundId: FUND_A }, { hot: { invalidate: hanging }, stepTimeoutMs: 1_500 });
 
       expect(r.invalidated).toEqual({ redis: null, postgres: 3 });
-      expect(r.errors[0].message).toMatch(/redis did not answer within 100 ms/);
+      expect(r.errors[0].message).toMatch(/redis did not answer within 1500 ms/);
     });
 
     it("audit write fails: the invalidation stands, and the caller gets an AuditWriteFailedError (503) saying so; the log has the record", async () => {

@@ -139,6 +139,41 @@ for (const b of backends) {
   });
 }
 
+describe("stats retention", () => {
+  it("lets hour buckets expire 8 days after their last update and keeps the all-time totals (memory)", async () => {
+    let now = Date.now();
+    const hot = createMemoryHotStore({ now: () => now });
+    await createStatsRecorder({ hot, clock: () => AT }).onLookup(syntheticEvent(1, AT));
+    const read = () => hot.readHashes([STATS_KEY.counters(HOUR), STATS_KEY.histograms(HOUR), STATS_KEY.activity(HOUR), STATS_KEY.total]);
+
+    now += 8 * 24 * 3_600_000 - 1000;
+    const before = await read();
+    now += 2000;
+    const after = await read();
+
+    expect(before.map((h) => Object.keys(h).length > 0)).toEqual([true, true, true, true]);
+    expect(after.map((h) => Object.keys(h).length > 0)).toEqual([false, false, false, true]);
+    expect(await hot.readTop(STATS_KEY.slowLog(HOUR), 10)).toEqual([]);
+  });
+
+  it.skipIf(!redis.available)("sets an 8-day expiry on every hour key and none on the totals (Redis)", async () => {
+    const prefix = uniquePrefix("stats-ttl");
+    prefixes.push(prefix);
+    const hot = createRedisHotStore({ url: redis.url, prefix });
+    await createStatsRecorder({ hot, clock: () => AT }).onLookup(syntheticEvent(1, AT));
+    const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const ttl = (k: string) => admin.ttl(`${prefix}c:${k}`);
+
+    const hourly = await Promise.all([STATS_KEY.counters(HOUR), STATS_KEY.histograms(HOUR), STATS_KEY.activity(HOUR), STATS_KEY.slowLog(HOUR)].map(ttl));
+
+    for (const t of hourly) expect(t).toBeGreaterThan(8 * 24 * 3600 - 60);
+    for (const t of hourly) expect(t).toBeLessThanOrEqual(8 * 24 * 3600);
+    expect(await ttl(STATS_KEY.total)).toBe(-1); // exists, no expiry
+    await admin.quit();
+    await hot.close();
+  });
+});
+
 describe.skipIf(!redis.available)("stats recorder across two processes (real Redis)", () => {
   it("gives exact totals for 20 concurrent writers × 500 events in each of two processes", async () => {
     const prefix = uniquePrefix("stats-procs");
@@ -187,7 +222,7 @@ describe("stats recorder: one round trip per lookup", () => {
       const [counters] = await fx.hot.readHashes([STATS_KEY.counters(hourId(Date.now()))]);
       expect(aggregate([counters]).purposes.request).toMatchObject({ requests: 2, hits: 1, misses: 1 });
       await fx.close();
-    });
+    }, 90_000); // PGlite's migrations alone take seconds on a loaded machine
   }
 });
 

@@ -80,6 +80,13 @@ for (const b of hotStores) {
 
       expect(fresh.recentActivity).toEqual({ last24Hours: { requests: 10, hits: 9, misses: 1 }, last7Days: { requests: 10, hits: 9, misses: 1 } });
       expect(fresh.overview?.totalRequests).toBe(10);
+      expect(fresh.window).toEqual({
+        name: "24h",
+        from: new Date(Math.floor((T0 + 23 * HOUR) / HOUR) * HOUR - 23 * HOUR).toISOString(),
+        to: new Date(T0 + 23 * HOUR).toISOString(),
+        granularity: "hour",
+        hours: 24,
+      });
       expect(day.recentActivity).toEqual({ last24Hours: { requests: 0, hits: 0, misses: 0 }, last7Days: { requests: 10, hits: 9, misses: 1 } });
       expect(day.overview?.totalRequests).toBe(0);
       expect(day.overview?.hitRate).toBeNull();
@@ -190,7 +197,7 @@ describe("stats service storage", () => {
         postgres: { entriesCount: 0, totalSizeBytes: 0, avgEntrySizeBytes: null },
       });
       await fx.close();
-    });
+    }, 90_000); // PGlite's migrations alone take seconds on a loaded machine
   }
 });
 

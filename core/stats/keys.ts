@@ -22,6 +22,8 @@ export const SLOW_LOG_KEEP = 10;
 
 /** Counter keys (the hot store puts them under its own prefix and counter namespace). */
 export const STATS_KEY = {
+  /** client requests, hits and misses of one hour only: the 7-day activity reads 168 of these, so they stay tiny */
+  activity: (hour: string) => `stats:a:${hour}`,
   /** counters of one hour: requests, hits, tiers, latency sums, bytes, faults */
   counters: (hour: string) => `stats:h:${hour}`,
   /** latency histograms of one hour, apart from the counters so a 7-day activity read stays small */

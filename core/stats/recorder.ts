@@ -51,10 +51,13 @@ export function lookupOps(e: LookupEvent, now: number): CounterOp[] {
   const counters = STATS_KEY.counters(hour);
   const histograms = STATS_KEY.histograms(hour);
   const ops: CounterOp[] = [];
+  // Only a key's first op carries the TTL: the store sets the expiry once per key, not once per field.
+  const expiring = new Set<string>();
+  const ttl = (key: string) => (expiring.has(key) ? 0 : (expiring.add(key), STATS_TTL_SEC));
   // every counter goes to the hour bucket (expiring) and to the all-time totals (never expiring)
   const add = (key: string, field: string, by: number) => {
     if (by === 0) return;
-    ops.push({ op: "hincr", key, field, by, ttlSec: STATS_TTL_SEC });
+    ops.push({ op: "hincr", key, field, by, ttlSec: ttl(key) });
     ops.push({ op: "hincr", key: STATS_KEY.total, field, by, ttlSec: 0 });
   };
   const p = e.purpose;
@@ -65,6 +68,9 @@ export function lookupOps(e: LookupEvent, now: number): CounterOp[] {
   add(counters, F.generationUs(p), us(e.timings.generationMs));
   if (p !== "request") return ops; // warming is counted apart: no client latency, savings or slow log
 
+  const activity = STATS_KEY.activity(hour);
+  ops.push({ op: "hincr", key: activity, field: F.requests(p), by: 1, ttlSec: ttl(activity) });
+  ops.push({ op: "hincr", key: activity, field: e.outcome === "hit" ? F.hits(p) : F.misses(p), by: 1, ttlSec: ttl(activity) });
   add(counters, F.savedUs(p), us(e.generationMsSaved));
   add(counters, F.servedLatencyUs(e.tier), us(e.latencyMs));
   add(histograms, F.servedHistogram(e.tier, bucketIndex(e.latencyMs)), 1);
@@ -124,7 +130,8 @@ class PendingOps {
   add(ops: readonly CounterOp[]): void {
     for (const o of ops) {
       if (o.op === "hincr") {
-        const h = this.hashes.get(o.key) ?? { ttlSec: o.ttlSec, fields: new Map<string, number>() };
+        const h = this.hashes.get(o.key) ?? { ttlSec: 0, fields: new Map<string, number>() };
+        h.ttlSec = Math.max(h.ttlSec, o.ttlSec); // only the first op of a key carries it
         this.hashes.set(o.key, h);
         const had = h.fields.has(o.field);
         if (!had && this.count >= this.max) {

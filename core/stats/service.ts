@@ -10,7 +10,7 @@
 // at all can be read the service throws UnavailableError (503).
 import type { DurableStore, HotStore } from "../cache";
 import { UnavailableError } from "../shared/errors";
-import { systemClock, type Clock } from "../shared/log";
+import { silentLog, systemClock, type Clock, type Log } from "../shared/log";
 import { aggregate, type Aggregate } from "./aggregate";
 import { histogramCount, mergeHistogram, percentileMs, RELATIVE_ERROR_BOUND, type Histogram } from "./histogram";
 import { HOURS_KEPT, hourId, recentHours, SLOW_LOG_KEEP, STATS_KEY } from "./keys";
@@ -23,6 +23,7 @@ export interface StatsServiceDeps {
   readonly clock?: Clock;
   /** a tier that has not answered after this long counts as unreadable (default 2 s) */
   readonly timeoutMs?: number;
+  readonly log?: Log;
 }
 
 export interface StorageFigures {
@@ -61,7 +62,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** Driver messages go to authenticated readers: enough to tell what failed, bounded in length. */
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 200);
 const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
 
 function storageBlock(s: StorageFigures) {
@@ -93,23 +95,23 @@ export function createStatsService(deps: StatsServiceDeps): StatsService {
   const { hot, durable } = deps;
   const clock = deps.clock ?? systemClock;
   const timeoutMs = deps.timeoutMs ?? 2000;
+  const log = deps.log ?? silentLog;
 
   async function readCounters(now: number, windowHours: number) {
-    const week = recentHours(now, HOURS_KEPT);
+    const week = recentHours(now, HOURS_KEPT).map(hourId);
     const window = week.slice(-windowHours);
-    // One round trip for every counter hash of the week and the window's histograms.
-    const keys = [...week.map((h) => STATS_KEY.counters(hourId(h))), ...window.map((h) => STATS_KEY.histograms(hourId(h)))];
+    // One round trip: the week's tiny activity hashes, and the window's counters and histograms.
+    const keys = [...week.map(STATS_KEY.activity), ...window.map(STATS_KEY.counters), ...window.map(STATS_KEY.histograms)];
     const [hashes, tops] = await Promise.all([
       hot.readHashes(keys),
       // one small read per hour of the window; drivers that pipeline (ioredis) send them together
-      Promise.all(window.map((h) => hot.readTop(STATS_KEY.slowLog(hourId(h)), SLOW_LOG_KEEP))),
+      Promise.all(window.map((h) => hot.readTop(STATS_KEY.slowLog(h), SLOW_LOG_KEEP))),
     ]);
-    const counters = hashes.slice(0, week.length);
-    const histograms = hashes.slice(week.length);
+    const activityHashes = hashes.slice(0, week.length);
     return {
-      window: aggregate([...counters.slice(-windowHours), ...histograms]),
-      last24Hours: aggregate(counters.slice(-24)),
-      last7Days: aggregate(counters),
+      window: aggregate(hashes.slice(week.length)),
+      last24Hours: aggregate(activityHashes.slice(-24)),
+      last7Days: aggregate(activityHashes),
       slowest: tops
         .flat()
         .map((t) => ({ ...t, parsed: parseSlowMember(t.member) }))
@@ -140,6 +142,7 @@ export function createStatsService(deps: StatsServiceDeps): StatsService {
     if (durableStorage.status === "rejected") {
       errors.push({ tier: "postgres", part: "storage", message: message(durableStorage.reason) });
     }
+    if (errors.length > 0) log.warn("statistics: a tier could not be read", { errors });
     if (errors.length === 3) {
       throw new UnavailableError(
         "statistics unavailable: neither tier could be read",

@@ -20,6 +20,7 @@ export interface WarmRecord {
   readonly receiveCount: number;
 }
 
+/** `retrying`: failed, SQS will redeliver; `failed`: failed on the last receive; `skipped`: nothing to do. */
 export type WarmJobOutcome = "completed" | "retrying" | "failed" | "skipped";
 
 /** One record's outcome, for metrics and logs. */
@@ -41,6 +42,7 @@ export interface WarmJobEvent {
   readonly reason?: "already-complete" | "superseded";
 }
 
+/** The consumer's ports: the cache's get-or-generate and the job store's transitions. */
 export interface WarmConsumerDeps {
   readonly cache: Pick<MatrixCache, "get">;
   readonly jobs: Pick<WarmJobStore, "start" | "complete" | "retry" | "fail">;

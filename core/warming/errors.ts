@@ -1,6 +1,7 @@
 // Errors of the warming module. Expected outcomes (cached, deduplicated, enqueue refused) are values;
 // these are the faults a consumer reports so that SQS redelivers the record.
 
+/** Base of the module's faults; carries the ids involved for logs. */
 export class WarmError extends Error {
   override readonly name: string = "WarmError";
   constructor(

@@ -13,6 +13,7 @@ export const DEFAULT_CELLS_PER_SECOND = 1_000_000;
 /** Likewise the fallback for a job's cost beyond generation (PostgreSQL and Redis writes, queue hand-off). */
 export const DEFAULT_PER_JOB_OVERHEAD_MS = 50;
 
+/** Who consumes the queues, and the fallbacks used before anything is measured. */
 export interface EstimateSettings {
   /**
    * consumers per lane: the SQS event source's maximumConcurrency on AWS; locally the in-process queue's

@@ -6,6 +6,7 @@ import { silentLog, systemClock, type Clock, type Log } from "../shared/log";
 import type { WarmJobStore } from "./ports";
 import type { WarmSettings } from "./settings";
 
+/** The durable tier's upkeep methods and the job store's, with their cut-offs. */
 export interface MaintenanceDeps {
   readonly durable: Pick<DurableStore, "evictToBudget" | "cleanup">;
   readonly jobs: Pick<WarmJobStore, "failStale" | "purgeFinished">;
@@ -14,6 +15,7 @@ export interface MaintenanceDeps {
   readonly clock?: Clock;
 }
 
+/** What each step did; null for a step that failed. */
 export interface MaintenanceResult {
   readonly evicted: { rows: number; bytes: number } | null;
   readonly cleanedUp: { rows: number; bytes: number } | null;
@@ -22,6 +24,7 @@ export interface MaintenanceResult {
   readonly durationMs: number;
 }
 
+/** One maintenance run: evict to budget, clean up dead rows, fail stale jobs, purge old jobs. */
 export async function runMaintenance(deps: MaintenanceDeps): Promise<MaintenanceResult> {
   const log = deps.log ?? silentLog;
   const now = (deps.clock ?? systemClock)();

@@ -7,6 +7,7 @@ import { ValidationError } from "../shared/errors";
 /** SQS has no priorities: each priority is its own queue (and its own consumer concurrency). */
 export const WarmPriority = z.enum(["high", "low"]);
 export type WarmPriority = z.infer<typeof WarmPriority>;
+/** Both priorities, high first (the order lanes are drained in). */
 export const WARM_PRIORITIES = WarmPriority.options;
 
 /** Lifecycle of a warm job; `pending` and `processing` are "live" (at most one live job per matrix key). */
@@ -17,7 +18,9 @@ export const WarmJobStatus = {
   failed: "failed",
 } as const;
 export type WarmJobStatus = (typeof WarmJobStatus)[keyof typeof WarmJobStatus];
+/** Every status, as the zod enums and the table's enum want them. */
 export const WARM_JOB_STATUSES = Object.values(WarmJobStatus) as [WarmJobStatus, ...WarmJobStatus[]];
+/** Statuses the partial unique index `warm_jobs_live_matrix_key_uq` covers. */
 export const LIVE_JOB_STATUSES: readonly WarmJobStatus[] = [WarmJobStatus.pending, WarmJobStatus.processing];
 
 /** A matrix key (SHA-256 hex), as `matrixKey()` produces it. */
@@ -36,6 +39,7 @@ export const WarmMessage = z.object({
 });
 export type WarmMessage = z.output<typeof WarmMessage>;
 
+/** The queue body of a message (JSON; the consumer parses it back with `decodeWarmMessage`). */
 export function encodeWarmMessage(m: WarmMessage): string {
   return JSON.stringify(m);
 }

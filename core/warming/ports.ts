@@ -23,6 +23,7 @@ export interface WarmJob {
   readonly completedAt: Date | null;
 }
 
+/** A job about to be inserted; `matrixKey` is `matrixKey(config)`. */
 export interface NewWarmJob {
   readonly matrixKey: string;
   readonly fundId: string;
@@ -41,6 +42,7 @@ export type StartOutcome =
   | { readonly kind: "superseded"; readonly job: WarmJob }
   | { readonly kind: "missing" };
 
+/** The `warm_jobs` table: live-job dedupe and the job lifecycle (adapters/jobs-drizzle.ts). */
 export interface WarmJobStore {
   /**
    * Inserts pending jobs. A key that already has a live (pending/processing) job yields that job with
@@ -69,6 +71,7 @@ export interface WarmJobStore {
   purgeFinished(before: Date): Promise<number>;
 }
 
+/** A named config the schedule keeps warm. */
 export interface WarmProfile {
   readonly id: string;
   readonly name: string;
@@ -81,6 +84,7 @@ export interface WarmProfile {
   readonly createdAt: Date;
 }
 
+/** The `warm_profiles` table. */
 export interface WarmProfileStore {
   /** Oldest first (the order the scheduler warms them in). */
   list(): Promise<WarmProfile[]>;
@@ -100,6 +104,7 @@ export interface Throughput {
   readonly jobSamples: number;
 }
 
+/** Live jobs of one priority lane and their total cells (numScenarios × buckets). */
 export interface LaneBacklog {
   readonly jobs: number;
   readonly cells: number;

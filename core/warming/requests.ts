@@ -6,6 +6,7 @@ import { WARM_JOB_STATUSES, WarmPriority } from "./messages";
 /** fundIds × configs per request: each pair is one job, and the whole request is answered synchronously. */
 export const MAX_WARM_JOBS_PER_REQUEST = 1000;
 
+/** Body of POST /api/cache/warm (the original plan's fields); one job per fundId × config pair. */
 export const WarmRequest = z
   .object({
     fundIds: z.array(Id).min(1).max(MAX_WARM_JOBS_PER_REQUEST),
@@ -44,6 +45,7 @@ export const Estimate = z.object({
 });
 export type Estimate = z.output<typeof Estimate>;
 
+/** One requested pair in the response: its job and the real matrix key. */
 export const WarmJobRef = z.object({
   /** null only for scheduled re-warms of already-cached configs, which record no job */
   jobId: z.uuid().nullable(),
@@ -58,6 +60,7 @@ export const WarmJobRef = z.object({
 });
 export type WarmJobRef = z.output<typeof WarmJobRef>;
 
+/** Response of POST /api/cache/warm: the original plan's `scheduled`, `estimated`, `jobs`, plus a summary. */
 export const WarmResponse = z.object({
   /** jobs this request actually enqueued */
   scheduled: z.number().int(),
@@ -76,6 +79,7 @@ export const WarmResponse = z.object({
 });
 export type WarmResponse = z.output<typeof WarmResponse>;
 
+/** A job as GET /api/cache/warm/jobs[/:jobId] shows it. */
 export const WarmJobView = z.object({
   jobId: z.uuid(),
   configHash: z.string(),
@@ -93,9 +97,11 @@ export const WarmJobView = z.object({
 });
 export type WarmJobView = z.output<typeof WarmJobView>;
 
+/** Path parameters: ids are uuids (anything else is a 400, not a 404). */
 export const JobIdParams = z.object({ jobId: z.uuid() });
 export const ProfileIdParams = z.object({ id: z.uuid() });
 
+/** GET /api/cache/warm/jobs?status=&priority=&limit= (newest first). */
 export const JobListQuery = z.object({
   status: z.enum(WARM_JOB_STATUSES).optional(),
   priority: WarmPriority.optional(),
@@ -103,6 +109,7 @@ export const JobListQuery = z.object({
 });
 export const JobListResponse = z.object({ jobs: z.array(WarmJobView), count: z.number().int() });
 
+/** GET /api/cache/warm/dead-letters?limit= (newest first). */
 export const DeadLetterQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 export const DeadLetterView = z.object({
   messageId: z.string().optional(),
@@ -120,10 +127,12 @@ export const DeadLetterResponse = z.object({
   count: z.number().int(),
 });
 
+/** A profile's handle: safe in logs and URLs. */
 export const ProfileName = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,100}$/, "must be 1-100 characters of A-Z a-z 0-9 . _ : -");
 
+/** Body of POST /api/cache/warm/profiles. */
 export const CreateProfileRequest = z.object({
   name: ProfileName,
   fundId: Id,
@@ -134,6 +143,7 @@ export const CreateProfileRequest = z.object({
 });
 export type CreateProfileRequest = z.output<typeof CreateProfileRequest>;
 
+/** A profile as the profile routes show it. */
 export const ProfileView = z.object({
   id: z.uuid(),
   name: z.string(),

@@ -17,6 +17,7 @@ export interface WarmServiceObserver {
   onEnqueued?(e: { priority: WarmPriority; enqueued: number; failed: number }): void;
 }
 
+/** Ports and settings of the warming service; every store is narrow and passed in. */
 export interface WarmServiceDeps {
   readonly cache: Pick<MatrixCache, "isCached">;
   readonly jobs: WarmJobStore;
@@ -35,6 +36,7 @@ export interface WarmServiceDeps {
   readonly lookupConcurrency?: number;
 }
 
+/** How `warmConfigs` treats one batch of configs. */
 export interface WarmOptions {
   readonly priority: WarmPriority;
   readonly actor: string;
@@ -44,6 +46,7 @@ export interface WarmOptions {
   readonly budget?: number;
 }
 
+/** What a scheduled run found and did. */
 export interface ScheduledWarmResult {
   readonly profiles: number;
   readonly popular: number;
@@ -52,8 +55,10 @@ export interface ScheduledWarmResult {
   readonly response: WarmResponse;
 }
 
+/** The service's public surface (routes and handlers take `Pick`s of it). */
 export type WarmService = ReturnType<typeof createWarmService>;
 
+/** The warming service over its ports; one per process, built by the functions' wiring. */
 export function createWarmService(deps: WarmServiceDeps) {
   const log = deps.log ?? silentLog;
   const clock = deps.clock ?? systemClock;
@@ -330,11 +335,13 @@ function summaryLine(r: WarmResponse): string {
   return `${s.requested} requested, ${s.distinct} distinct, ${r.scheduled} scheduled, ${s.alreadyCached} cached, ${s.alreadyQueued} already queued, ${s.enqueueFailed} enqueue failures, ${s.overBudget} over budget`;
 }
 
+/** A profile's stored config with its fund and taxonomy, or undefined if it no longer validates. */
 export function profileConfig(p: WarmProfile): ScenarioConfigWithMeta | undefined {
   const r = ScenarioConfigWithMeta.safeParse({ ...(p.config as object), fundId: p.fundId, taxonomyVersion: p.taxonomyVersion });
   return r.success ? r.data : undefined;
 }
 
+/** A job as the API shows it (`configHash` is the matrix key). */
 export function jobView(j: WarmJob): WarmJobView {
   return {
     jobId: j.id,
@@ -353,6 +360,7 @@ export function jobView(j: WarmJob): WarmJobView {
   };
 }
 
+/** A profile as the API shows it, with the key it keeps warm. */
 export function profileView(p: WarmProfile): ProfileView {
   const config = profileConfig(p);
   return {

@@ -44,6 +44,7 @@ const Env = z.object({
   DURABLE_CLEANUP_AFTER_HOURS: int(24, 0),
 });
 
+/** Parsed settings; durations in milliseconds. */
 export interface WarmSettings {
   readonly concurrency: { readonly high: number; readonly low: number };
   readonly maxReceiveCount: number;
@@ -71,6 +72,7 @@ export class WarmSettingsError extends Error {
   }
 }
 
+/** Parses the WARM_* / PREWARM_ON_START / DURABLE_* variables, naming the first bad one. */
 export function loadWarmSettings(env: Readonly<Record<string, string | undefined>>): WarmSettings {
   // empty strings mean "unset", as in functions/shared/config.ts
   const present = Object.fromEntries(Object.keys(Env.shape).map((k) => [k, env[k]?.trim() ? env[k]!.trim() : undefined]));

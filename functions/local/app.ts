@@ -49,7 +49,7 @@ export function createLocalApp(deps: LocalAppDeps): App {
   const warming = deps.warming ?? createLocalWarming(runtime);
   warmRoutes(app, { auth, warm: warming.service, deadLetters: warming.queue });
   // locally, history comes from the hot store's hour buckets (no CloudWatch)
-  const stats = createStatsService({ hot: runtime.hot, durable: runtime.durable });
+  const stats = createStatsService({ hot: runtime.hot, durable: runtime.durable, log: runtime.log });
   statsRoutes(app, { auth, stats, history: createHotStoreHistorySource({ hot: runtime.hot }) });
   localMetricsRoute(app, { stats });
   return app;

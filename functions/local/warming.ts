@@ -7,6 +7,7 @@ import { createDrizzleWarmStore } from "../../adapters/jobs-drizzle";
 import type { Runtime } from "../shared/runtime";
 import { createGeneratorConsumer, createGeneratorHandler, createWarming } from "../shared/warming";
 
+/** Warming as the local server runs it. */
 export interface LocalWarming {
   readonly settings: WarmSettings;
   readonly store: DrizzleWarmStore;
@@ -18,6 +19,7 @@ export interface LocalWarming {
   close(drainTimeoutMs?: number): Promise<{ drained: boolean; dropped: number }>;
 }
 
+/** Builds the in-process queue, the generator handler behind it and the service; starts nothing. */
 export function createLocalWarming(runtime: Runtime, settings: WarmSettings = loadWarmSettings(process.env)): LocalWarming {
   const store = createDrizzleWarmStore(runtime.db.db);
   const consumer = createGeneratorConsumer({ runtime, store, maxReceiveCount: settings.maxReceiveCount });

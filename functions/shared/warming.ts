@@ -25,6 +25,7 @@ import type { Runtime } from "./runtime";
 /** The part of the metrics sink warming reports to (functions/shared/metrics.ts provides the EMF one). */
 export type WarmMetrics = Pick<MetricsSink, "warmJobs" | "flush">;
 
+/** What `createWarming` builds. */
 export interface WarmingParts {
   readonly store: DrizzleWarmStore;
   readonly service: WarmService;
@@ -135,6 +136,7 @@ export const ScheduledWarmEvent = z
   })
   .catch({});
 
+/** What a scheduled run logs and returns (visible in the Lambda's result and logs). */
 export interface ScheduledWarmSummary {
   readonly eventId?: string;
   readonly budget: number;
@@ -149,6 +151,7 @@ export interface ScheduledWarmSummary {
   readonly estimatedDurationMs: number;
 }
 
+/** The scheduled-warm Lambda's handler: one budgeted run per event. */
 export function createScheduledWarmHandler(deps: {
   readonly service: Pick<WarmService, "scheduled">;
   readonly settings: WarmSettings;
@@ -181,6 +184,7 @@ export function createScheduledWarmHandler(deps: {
   };
 }
 
+/** The maintenance Lambda's handler (the event carries nothing it needs). */
 export function createMaintenanceHandler(deps: {
   readonly durable: Pick<DurableStore, "evictToBudget" | "cleanup">;
   readonly store: Pick<DrizzleWarmStore, "failStale" | "purgeFinished">;

@@ -18,12 +18,14 @@ import {
 import { readJson, readParams, readQuery, requireRole, type App, type AuthSettings } from "../kernel";
 import type { RouteDoc } from "../openapi";
 
+/** The service (narrowed) and where dead letters are read from. */
 export interface WarmRouteDeps {
   readonly auth: AuthSettings;
   readonly warm: Pick<WarmService, "request" | "job" | "jobs" | "listProfiles" | "createProfile" | "deleteProfile">;
   readonly deadLetters: DeadLetterSource;
 }
 
+/** Mounts the warm route group on `app` (the warm Lambda's app, or the local server's). */
 export function warmRoutes(app: App, deps: WarmRouteDeps): App {
   const read = requireRole(deps.auth, "read");
   const admin = requireRole(deps.auth, "admin");
@@ -70,6 +72,7 @@ export function warmRoutes(app: App, deps: WarmRouteDeps): App {
   return app;
 }
 
+/** OpenAPI entries of the group, from the same schemas. */
 export const warmDocs: RouteDoc[] = [
   {
     method: "post",
