@@ -13,9 +13,11 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { FaultEvent, LookupEvent } from "../../core/cache";
 import { noopMetricsSink, type MetricProps, type MetricsSink, type WarmJobKind } from "../../core/stats";
+import { DEFAULT_METRICS_NAMESPACE } from "./config";
 
-/** Namespace when METRICS_NAMESPACE is unset (the stacks set the same value). */
-export const DEFAULT_METRICS_NAMESPACE = "ScenarioMatrixCache";
+/** Namespace when METRICS_NAMESPACE is unset (one constant, in config.ts; the stacks set the same value). */
+export { DEFAULT_METRICS_NAMESPACE };
+
 /** `Service` dimension value when POWERTOOLS_SERVICE_NAME is unset: one value for the whole app. */
 export const DEFAULT_SERVICE_NAME = "scenario-matrix-cache";
 
