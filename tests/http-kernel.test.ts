@@ -44,7 +44,7 @@ describe("HTTP kernel", () => {
     expect((await post(app, "/admin-only", "{}", { authorization: "Bearer wrong" })).status).toBe(401);
     const forbidden = await post(app, "/admin-only", "{}", { authorization: "Bearer r-token" });
     expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).error.code).toBe("forbidden");
+    expect(((await forbidden.json()) as any).error.code).toBe("forbidden");
   });
 
   it("names the actor from the credential; admin may use read routes", async () => {
@@ -76,7 +76,7 @@ describe("HTTP kernel", () => {
   ])("answers %s with a 400 naming the field", async (_, body, code, path) => {
     const r = await post(app, "/api/monte-carlo/simulate", body, { authorization: "Bearer r-token" });
     expect(r.status).toBe(400);
-    const err = (await r.json()).error;
+    const err = ((await r.json()) as any).error;
     expect(err.code).toBe(code);
     expect(err.details.map((d: { path: string }) => d.path)).toContain(path);
     expect(r.headers.get("x-request-id")).toBe(err.requestId);
@@ -85,13 +85,13 @@ describe("HTTP kernel", () => {
   it("answers an oversized body with 413", async () => {
     const r = await post(app, "/api/monte-carlo/simulate", JSON.stringify({ fundId: "f", pad: "x".repeat(5000) }), { authorization: "Bearer r-token" });
     expect(r.status).toBe(413);
-    expect((await r.json()).error.code).toBe("payload_too_large");
+    expect(((await r.json()) as any).error.code).toBe("payload_too_large");
   });
 
   it("turns an unknown error into a logged 500 with a stable body that leaks nothing", async () => {
     const r = await app.request("/boom");
     expect(r.status).toBe(500);
-    const body = await r.json();
+    const body = (await r.json()) as any;
     expect(body.error).toMatchObject({ code: "internal_error", message: "internal error" });
     expect(JSON.stringify(body)).not.toContain("secret");
   });
@@ -99,7 +99,7 @@ describe("HTTP kernel", () => {
   it("answers unknown routes with a JSON 404", async () => {
     const r = await app.request("/nope");
     expect(r.status).toBe(404);
-    expect((await r.json()).error.code).toBe("not_found");
+    expect(((await r.json()) as any).error.code).toBe("not_found");
   });
 
   it("keeps a caller's safe request id and replaces an unsafe one", async () => {

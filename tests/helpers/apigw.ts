@@ -1,6 +1,7 @@
 // API Gateway HTTP API (payload format 2.0) events and a Lambda context, shaped as AWS sends them.
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { createHash, randomUUID } from "node:crypto";
+import type { LambdaEvent } from "hono/aws-lambda";
 
 export function httpEvent(opts: {
   method: string;
@@ -10,7 +11,7 @@ export function httpEvent(opts: {
   headers?: Record<string, string>;
   body?: unknown;
   pathParameters?: Record<string, string>;
-}): APIGatewayProxyEventV2 {
+}): APIGatewayProxyEventV2 & LambdaEvent {
   const rawQueryString = new URLSearchParams(opts.query ?? {}).toString();
   const body = opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
   return {
@@ -46,7 +47,7 @@ export function httpEvent(opts: {
     },
     body,
     isBase64Encoded: false,
-  } as APIGatewayProxyEventV2;
+  } as unknown as APIGatewayProxyEventV2 & LambdaEvent;
 }
 
 export function lambdaContext(functionName = "test-fn"): Context {
