@@ -25,6 +25,18 @@ export const COMMON_ENVIRONMENT = {
   NODE_OPTIONS: "--enable-source-maps",
 } as const;
 
+/**
+ * Stage settings the application must agree with: the consumer reads the queues' maxReceiveCount to
+ * know a record's last receive, and the warm estimate divides by the lanes' concurrency.
+ */
+export function stageEnvironment(settings: StageSettings): Record<string, string> {
+  return {
+    WARM_MAX_RECEIVE_COUNT: String(settings.queues.maxReceiveCount),
+    WARM_HIGH_CONCURRENCY: String(settings.generator.high.maximumConcurrency),
+    WARM_LOW_CONCURRENCY: String(settings.generator.low.maximumConcurrency),
+  };
+}
+
 /** Everything a function definition needs from the rest of the stacks. */
 export interface FunctionContext {
   readonly settings: StageSettings;
@@ -70,7 +82,7 @@ export function functionArgs(ctx: FunctionContext, opts: FunctionOptions): sst.a
     timeout: `${opts.timeoutSeconds} seconds`,
     memory: `${opts.memoryMb} MB`,
     link: opts.link,
-    environment: { ...COMMON_ENVIRONMENT },
+    environment: { ...COMMON_ENVIRONMENT, ...stageEnvironment(settings) },
     permissions: opts.permissions,
     concurrency: opts.reservedConcurrency === undefined ? undefined : { reserved: opts.reservedConcurrency },
     logging: { retention: settings.logRetention },
