@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { createDb } from "../adapters/db";
 import { createDrizzleDurableStore } from "../adapters/durable-drizzle";
 import { createRedisHotStore } from "../adapters/hot-redis";
-import { createMatrixCache } from "../core/cache";
+import { createMatrixCache, type DurableStore } from "../core/cache";
 import { silentLog } from "../core/shared/log";
 import { ScenarioConfigWithMeta } from "../core/scenario";
 import { createHotStoreHistorySource, createStatsRecorder, createStatsService } from "../core/stats";
@@ -53,13 +53,21 @@ export async function benchStats(): Promise<string[]> {
     entries = n;
   }
 
+  // The same route with the durable figure from a constant-time stand-in: what the rest of the read costs.
+  const noDurable = { storage: async () => ({ entriesCount: entries, totalSizeBytes: 0 }) } as unknown as DurableStore;
+  const appWithoutDurable = statsRoutes(createApp({ auth, log: silentLog }), {
+    auth,
+    stats: createStatsService({ hot, durable: noDurable }),
+    history: createHotStoreHistorySource({ hot }),
+  });
+
   /** Timed GET /api/cache/stats through the route (JSON included), after a few warm-up calls. */
-  async function timeStats(runs: number, path = "/api/cache/stats"): Promise<number[]> {
-    for (let i = 0; i < 5; i++) await app.request(path);
+  async function timeStats(runs: number, path = "/api/cache/stats", on = app): Promise<number[]> {
+    for (let i = 0; i < 5; i++) await on.request(path);
     const out: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
-      const res = await app.request(path);
+      const res = await on.request(path);
       await res.arrayBuffer();
       out.push(performance.now() - t);
       if (res.status !== 200) throw new Error(`stats answered ${res.status}`);
@@ -78,20 +86,26 @@ export async function benchStats(): Promise<string[]> {
 
     await fillTo(1_000);
     const small = await timeStats(200);
+    const smallRest = await timeStats(200, "/api/cache/stats", appWithoutDurable);
     const smallMetrics = await timeStats(100, "/api/metrics");
+    const smallDurable = await timeIt(100, () => durable.storage());
+    const smallHot = await timeIt(100, () => hot.storage());
     const t0 = performance.now();
     await fillTo(100_000);
     const fillSeconds = (performance.now() - t0) / 1000;
     const large = await timeStats(200);
+    const largeRest = await timeStats(200, "/api/cache/stats", appWithoutDurable);
     const largeMetrics = await timeStats(100, "/api/metrics");
     const check = await stats.read();
     if (check.storage.redis?.entriesCount !== 100_000 || check.storage.postgres?.entriesCount !== 100_000) {
       throw new Error(`expected 100,000 entries per tier, stats say ${JSON.stringify(check.storage)}`);
     }
-    const [durableOnly, hotOnly] = [
-      await timeIt(100, () => durable.storage()),
-      await timeIt(100, () => hot.storage()),
-    ];
+    const largeDurable = await timeIt(100, () => durable.storage());
+    const hotOnly = await timeIt(100, () => hot.storage());
+    const row = (label: string, a: number, b: number, goal = "", bold = false) => {
+      const f = (x: number) => (bold ? `**${x.toFixed(2)}**` : x.toFixed(2));
+      return `| ${label} | ${a.toFixed(2)} | ${bold ? f(b) : b.toFixed(2)} | ${f(b / a)} | ${goal} |`;
+    };
 
     lines.push(
       `Both tiers filled directly (PostgreSQL INSERT … SELECT, Redis writes pipelined 1,000 at a time; 99,000 more entries in ${fillSeconds.toFixed(1)} s), ` +
@@ -99,11 +113,12 @@ export async function benchStats(): Promise<string[]> {
       "",
       "| measure | 1,000 entries | 100,000 entries | 100k / 1k | goal |",
       "|---|---|---|---|---|",
-      `| GET /api/cache/stats p50 ms | ${median(small).toFixed(2)} | ${median(large).toFixed(2)} | ${(median(large) / median(small)).toFixed(2)} | |`,
-      `| GET /api/cache/stats p95 ms | ${percentile(small, 0.95).toFixed(2)} | **${percentile(large, 0.95).toFixed(2)}** | **${(percentile(large, 0.95) / percentile(small, 0.95)).toFixed(2)}** | p95 ≤ 50 ms, ratio ≤ 1.5 |`,
-      `| GET /api/metrics (Prometheus) p95 ms | ${percentile(smallMetrics, 0.95).toFixed(2)} | ${percentile(largeMetrics, 0.95).toFixed(2)} | ${(percentile(largeMetrics, 0.95) / percentile(smallMetrics, 0.95)).toFixed(2)} | |`,
-      `| of which durable storage() p50 ms (SQL count/sum) | | ${median(durableOnly).toFixed(2)} | | |`,
-      `| of which hot storage() p50 ms (maintained counters) | | ${median(hotOnly).toFixed(2)} | | |`,
+      row("GET /api/cache/stats p50 ms", median(small), median(large)),
+      row("GET /api/cache/stats p95 ms", percentile(small, 0.95), percentile(large, 0.95), "p95 ≤ 50 ms, ratio ≤ 1.5", true),
+      row("durable storage() alone, p50 ms (SQL COUNT/SUM over complete rows)", median(smallDurable), median(largeDurable)),
+      row("hot storage() alone, p50 ms (maintained counters)", median(smallHot), median(hotOnly)),
+      row("the stats read without the durable aggregate, p95 ms", percentile(smallRest, 0.95), percentile(largeRest, 0.95)),
+      row("GET /api/metrics (Prometheus) p95 ms", percentile(smallMetrics, 0.95), percentile(largeMetrics, 0.95)),
       "",
     );
 
