@@ -2,7 +2,7 @@
 // Every method is one SQL statement (acquireLease adds a status read only when refused), and every
 // lease decision uses the database clock, so processes with skewed clocks still agree on expiry.
 import { and, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
-import { scenarioMatrices as m } from "../core/cache/matrices.sql";
+import { matrixStorageTotals as totals, scenarioMatrices as m } from "../core/cache/matrices.sql";
 import type { DurableEntry, DurableStore, InvalidationScope, LeaseResult, MatrixStatus } from "../core/cache/ports";
 import type { Database } from "./db";
 
@@ -206,13 +206,14 @@ export function createDrizzleDurableStore(db: Database, _opts: DrizzleDurableSto
     },
 
     async storage(fundId) {
+      // Trigger-maintained totals (drizzle/0002): one row per fund, not an aggregate over every entry.
       const [row] = await db
         .select({
-          entriesCount: countAll(),
-          totalSizeBytes: sql<number>`coalesce(sum(${m.sizeBytes}), 0)`.mapWith(Number),
+          entriesCount: sql<number>`coalesce(sum(${totals.entries}), 0)`.mapWith(Number),
+          totalSizeBytes: sql<number>`coalesce(sum(${totals.bytes}), 0)`.mapWith(Number),
         })
-        .from(m)
-        .where(and(eq(m.status, "complete"), fundId === undefined ? undefined : eq(m.fundId, fundId)));
+        .from(totals)
+        .where(fundId === undefined ? undefined : eq(totals.fundId, fundId));
       return row;
     },
 

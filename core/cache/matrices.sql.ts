@@ -67,3 +67,13 @@ export const scenarioMatrices = pgTable(
 
 /** A row as drizzle reads it (adapters map it to the port's `DurableEntry`). */
 export type ScenarioMatrixRow = typeof scenarioMatrices.$inferSelect;
+
+/**
+ * Complete entries and bytes per fund, kept exact by a trigger on scenario_matrices (migration
+ * 0002_storage_totals), so storage() reads a row per fund instead of aggregating every entry.
+ */
+export const matrixStorageTotals = pgTable("matrix_storage_totals", {
+  fundId: text("fund_id").primaryKey(),
+  entries: bigint("entries", { mode: "number" }).notNull().default(0),
+  bytes: bigint("bytes", { mode: "number" }).notNull().default(0),
+});
