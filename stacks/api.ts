@@ -36,7 +36,13 @@ export interface HttpApi {
 export function createApi(ctx: FunctionContext): HttpApi {
   const { settings } = ctx;
   const links = linksFor(ctx);
-  const http = (name: string, handler: string, link: unknown[], memoryMb = settings.api.memoryMb) =>
+  const http = (
+    name: string,
+    handler: string,
+    link: unknown[],
+    memoryMb = settings.api.memoryMb,
+    permissions?: sst.aws.FunctionPermissionArgs[],
+  ) =>
     new sst.aws.Function(
       name,
       functionArgs(ctx, {
@@ -45,11 +51,13 @@ export function createApi(ctx: FunctionContext): HttpApi {
         link,
         timeoutSeconds: settings.api.timeoutSeconds,
         memoryMb,
+        permissions,
       }),
     );
 
   const functions: Record<RouteGroup, sst.aws.Function> = {
-    stats: http("Stats", HANDLERS.stats, links.http),
+    // GET /api/cache/stats/history reads the EMF metrics back (GetMetricData has no resource-level scoping)
+    stats: http("Stats", HANDLERS.stats, links.http, settings.api.memoryMb, [{ actions: ["cloudwatch:GetMetricData"], resources: ["*"] }]),
     invalidate: http("Invalidate", HANDLERS.invalidate, links.http),
     warm: http("Warm", HANDLERS.warm, links.warmHttp),
     simulate: http("Simulate", HANDLERS.simulate, links.http, settings.api.simulateMemoryMb),

@@ -218,6 +218,13 @@ describe.skipIf(skip !== undefined)("stacks under Pulumi mocks", () => {
   });
 
   describe("functions", () => {
+    it("lets only the stats function read CloudWatch metrics (stats history)", () => {
+      const { stack } = stages.production;
+      const reads = (fn: string) => stack.statements(fn).some((s) => s.actions.includes("cloudwatch:GetMetricData"));
+      expect(reads("Stats")).toBe(true);
+      expect(["Invalidate", "Warm", "Simulate", "GeneratorHigh"].filter(reads)).toEqual([]);
+    });
+
     it("builds every function from its handler file with exactly its links", () => {
       const { stack } = stages.production;
 
