@@ -115,9 +115,9 @@ export async function benchStats(): Promise<string[]> {
       "|---|---|---|---|---|",
       row("GET /api/cache/stats p50 ms", median(small), median(large)),
       row("GET /api/cache/stats p95 ms", percentile(small, 0.95), percentile(large, 0.95), "p95 ≤ 50 ms, ratio ≤ 1.5", true),
-      row("durable storage() alone, p50 ms (SQL COUNT/SUM over complete rows)", median(smallDurable), median(largeDurable)),
+      row("durable storage() alone, p50 ms (trigger-maintained per-fund totals)", median(smallDurable), median(largeDurable)),
       row("hot storage() alone, p50 ms (maintained counters)", median(smallHot), median(hotOnly)),
-      row("the stats read without the durable aggregate, p95 ms", percentile(smallRest, 0.95), percentile(largeRest, 0.95)),
+      row("the stats read without the durable storage query, p95 ms", percentile(smallRest, 0.95), percentile(largeRest, 0.95)),
       row("GET /api/metrics (Prometheus) p95 ms", percentile(smallMetrics, 0.95), percentile(largeMetrics, 0.95)),
       "",
     );

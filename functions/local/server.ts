@@ -25,6 +25,8 @@ async function main(): Promise<void> {
     pgliteDir: process.env.PGLITE_DIR ?? ".data/pglite",
     upstash: config.upstash,
     redisUrl: config.redisUrl,
+    // several servers (or test runs) can share one Redis under different prefixes
+    hotPrefix: process.env.HOT_PREFIX,
     migrate: true,
     log,
   });
