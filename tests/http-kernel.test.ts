@@ -23,6 +23,9 @@ function appWith(auth: AuthSettings, fx: CacheFixture): App {
   app.get("/boom", () => {
     throw new Error("secret internals");
   });
+  app.get("/db-down", () => {
+    throw new Error("Failed query: select 1", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }) });
+  });
   return app;
 }
 
@@ -94,6 +97,12 @@ describe("HTTP kernel", () => {
     const body = (await r.json()) as any;
     expect(body.error).toMatchObject({ code: "internal_error", message: "internal error" });
     expect(JSON.stringify(body)).not.toContain("secret");
+  });
+
+  it("answers a store that cannot be reached with a retryable 503, not a 500", async () => {
+    const r = await app.request("/db-down");
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as any).error.code).toBe("unavailable");
   });
 
   it("answers unknown routes with a JSON 404", async () => {

@@ -79,11 +79,32 @@ export function errorResponse(err: Error, c: Context<AppEnv>): Response {
     if (err.status >= 500) c.get("log")?.error(err.message, { code: err.code, cause: String(err.cause ?? "") });
     return c.json({ error: { code: err.code, message: err.message, details: err.details, requestId } }, err.status as 400);
   }
+  if (isDependencyDown(err)) {
+    // A store that cannot be reached is a 503 the client may retry, not a bug (a 500).
+    c.get("log")?.error("dependency unavailable", { error: err.message, name: err.name });
+    return c.json({ error: { code: "unavailable", message: "a storage dependency is unavailable; retry later", requestId } }, 503);
+  }
   if (err instanceof HTTPException && err.status < 500) {
     return c.json({ error: { code: "http_error", message: err.message, requestId } }, err.status);
   }
   c.get("log")?.error("unhandled error", { error: err.message, name: err.name, stack: err.stack });
   return c.json({ error: { code: "internal_error", message: "internal error", requestId } }, 500);
+}
+
+// Network-level failure codes of node, postgres.js and ioredis.
+const DOWN_CODES = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN",
+  "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P03",
+]);
+
+/** True when the error, or any error in its cause chain, is a store being unreachable. */
+export function isDependencyDown(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && DOWN_CODES.has(code)) return true;
+    if (e instanceof Error && /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(e.message)) return true;
+  }
+  return false;
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
