@@ -13,7 +13,7 @@ import { createRedisHotStore } from "../adapters/hot-redis";
 import type { HotStore } from "../core/cache";
 import { invalidate, InvalidateRequest, type InvalidateRequestInput, type InvalidateResponse } from "../core/invalidation";
 import { freshPostgresDatabase, postgresTarget, redisTarget } from "../tests/helpers/services";
-import { median } from "./util";
+import { median, unlinkPrefix } from "./util";
 
 const FUND_ENTRIES = 10_000;
 const FUNDS = 10; // FUNDS × FUND_ENTRIES = 100,000 entries for `all`
@@ -127,12 +127,7 @@ export async function benchInvalidation(): Promise<string[]> {
   } finally {
     await hot.invalidate({ kind: "all" }, { dryRun: false }).catch(() => {});
     // epochs and accounting keys stay behind an invalidation by design; remove this run's prefix entirely
-    let cursor = "0";
-    do {
-      const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await raw.unlink(...keys);
-    } while (cursor !== "0");
+    await unlinkPrefix(raw, prefix);
     raw.disconnect();
     await hot.close();
     await seeder.close();

@@ -13,7 +13,7 @@ import { createApp } from "../functions/http/kernel";
 import { statsRoutes } from "../functions/http/routes/stats";
 import { freshPostgresDatabase, postgresTarget, redisTarget } from "../tests/helpers/services";
 import { syntheticEvent } from "../tests/helpers/stats-events";
-import { median, percentile } from "./util";
+import { median, percentile, timeIt } from "./util";
 
 const FUNDS = 100;
 const HOUR = 3_600_000;
@@ -163,16 +163,6 @@ export async function benchStats(): Promise<string[]> {
     await fresh.drop();
   }
   return lines;
-}
-
-async function timeIt(runs: number, f: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await f();
-    out.push(performance.now() - t);
-  }
-  return out;
 }
 
 // run alone: npx tsx bench/stats.ts

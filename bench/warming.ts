@@ -23,6 +23,7 @@ import { createApp } from "../functions/http/kernel";
 import { warmRoutes } from "../functions/http/routes/warm";
 import { createRuntime, type Runtime } from "../functions/shared/runtime";
 import { createGeneratorConsumer, createGeneratorHandler, createWarming } from "../functions/shared/warming";
+import { unlinkPrefix } from "./util";
 import { freshPostgresDatabase, postgresTarget, redisTarget, uniquePrefix } from "../tests/helpers/services";
 
 const JOBS = 1000;
@@ -148,12 +149,7 @@ export async function benchWarming(): Promise<string[]> {
   } finally {
     await runtime.close();
     const raw = new Redis(redis.url);
-    let cursor = "0";
-    do {
-      const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await raw.unlink(...keys);
-    } while (cursor !== "0");
+    await unlinkPrefix(raw, prefix);
     raw.disconnect();
     await fresh.drop();
   }
