@@ -13,6 +13,8 @@ type Handler = (e: ReturnType<typeof httpEvent>, c: ReturnType<typeof lambdaCont
 describe("functions/stats.ts handler", () => {
   let handler: Handler;
   beforeAll(async () => {
+    // the handler's wiring is under test, not storage: embedded stores, never the shared servers CI names
+    for (const k of ["DATABASE_URL", "REDIS_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"]) delete process.env[k];
     process.env.PGLITE_DIR = "memory://";
     process.env.MIGRATE_ON_START = "true";
     process.env.API_TOKENS = JSON.stringify([{ actor: "reader", role: "read", token: "tok-read" }]);
