@@ -31,7 +31,7 @@ describe("local server on embedded defaults (no tokens)", () => {
   });
 
   it("simulates the original plan's request: a miss, then a hot hit with the same figures", async () => {
-    const req = { method: "POST", body: JSON.stringify({ fundId: "fund-1", runs: 1000 }) };
+    const req = { method: "POST", body: JSON.stringify({ fundId: "fund-e2e", runs: 1000 }) };
     const first = await json(`${server.url}/api/monte-carlo/simulate`, req);
     expect(first.status).toBe(200);
     expect(first.body.cache).toMatchObject({ hit: false, tier: "generated", stored: true });
@@ -47,6 +47,35 @@ describe("local server on embedded defaults (no tokens)", () => {
     const second = await json(`${server.url}/api/monte-carlo/simulate`, req);
     expect(second.body.cache).toMatchObject({ hit: true, tier: "redis", matrixKey: first.body.cache.matrixKey });
     expect(second.body.percentiles).toEqual(first.body.percentiles);
+  });
+
+  it("runs the README's smoke test verbatim: simulate, stats, invalidate fund-1, warm, poll the job, simulate hits", async () => {
+    const post = (path: string, body: string) => json(`${server.url}${path}`, { method: "POST", body });
+    const sim = await post("/api/monte-carlo/simulate", '{"fundId":"fund-1","runs":1000}');
+    expect(sim.status).toBe(200);
+    const stats = await json(`${server.url}/api/cache/stats`);
+    expect(stats.status).toBe(200);
+    expect(stats.body.overview.totalRequests).toBeGreaterThanOrEqual(1);
+    expect(stats.body.storage.postgres.entriesCount).toBeGreaterThanOrEqual(1);
+    const inv = await post("/api/cache/invalidate", '{"scope":"fund","fundId":"fund-1","reason":"smoke test"}');
+    expect(inv.status).toBe(200);
+    expect(inv.body.invalidated.postgres).toBeGreaterThanOrEqual(1);
+    expect(inv.body.auditLog).toMatchObject({ user: "local-anonymous", reason: "smoke test" });
+    expect((await post("/api/monte-carlo/simulate", '{"fundId":"fund-1","runs":1000}')).body.cache.hit).toBe(false);
+    const warm = await post(
+      "/api/cache/warm",
+      '{"fundIds":["fund-1"],"taxonomyVersion":"v1","priority":"high","configs":[{"numScenarios":1000,"buckets":[]}]}',
+    );
+    expect(warm.status).toBeLessThan(300);
+    expect(warm.body.jobs[0].configHash).toBe(sim.body.cache.matrixKey); // same fund, taxonomy and config
+    const jobId = warm.body.jobs[0].jobId;
+    let status = "";
+    for (let i = 0; i < 100 && status !== "complete"; i++) {
+      status = (await json(`${server.url}/api/cache/warm/jobs/${jobId}`)).body.status;
+      if (status !== "complete") await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe("complete");
+    expect((await post("/api/monte-carlo/simulate", '{"fundId":"fund-1","runs":1000}')).body.cache.hit).toBe(true);
   });
 
   it("answers bad input with a 400 naming the field and a request id", async () => {
@@ -79,7 +108,7 @@ describe("local server shutdown", () => {
     expect(await code).toBe(0);
   }, 60_000);
 
-  it("with tokens configured requires them: 401 without or with an unknown token, 200 with a read token", async () => {
+  it("with tokens configured requires them: 401 without or with an unknown token, 403 for the wrong role, the actor from the token", async () => {
     const tokens = [
       { actor: "reader", role: "read", token: "read-token-123" },
       { actor: "ops", role: "admin", token: "admin-token-456" },
@@ -94,6 +123,12 @@ describe("local server shutdown", () => {
       expect(bad.status).toBe(401);
       const ok = await json(`${server.url}/api/monte-carlo/simulate`, { method: "POST", body, headers: { authorization: "Bearer read-token-123" } });
       expect(ok.status).toBe(200);
+      const inv = JSON.stringify({ scope: "fund", fundId: "fund-1", reason: "auth test" });
+      const wrongRole = await json(`${server.url}/api/cache/invalidate`, { method: "POST", body: inv, headers: { authorization: "Bearer read-token-123" } });
+      expect(wrongRole.status).toBe(403);
+      const admin = await json(`${server.url}/api/cache/invalidate`, { method: "POST", body: inv, headers: { authorization: "Bearer admin-token-456" } });
+      expect(admin.status).toBe(200);
+      expect(admin.body.auditLog.user).toBe("ops"); // the actor comes from the credential
     } finally {
       await server.stop("SIGKILL");
     }
