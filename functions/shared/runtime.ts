@@ -42,6 +42,32 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+const positive = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined || v.trim() === "") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/**
+ * Cache tuning from the environment (same names locally and in Lambda): HOT_TTL_SECONDS (default 24 h),
+ * HOT_MAX_ENTRY_BYTES (entries above stay durable-only; default 1 MiB), HOT_TIMEOUT_MS (default 250),
+ * LEASE_SECONDS (default 60), LEASE_WAIT_SECONDS (default 120).
+ */
+export function cacheOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<CacheOptions> {
+  const ttl = positive("HOT_TTL_SECONDS", env.HOT_TTL_SECONDS);
+  const lease = positive("LEASE_SECONDS", env.LEASE_SECONDS);
+  const wait = positive("LEASE_WAIT_SECONDS", env.LEASE_WAIT_SECONDS);
+  const options: Partial<CacheOptions> = {
+    hotTtlMs: ttl && ttl * 1000,
+    hotMaxEntryBytes: positive("HOT_MAX_ENTRY_BYTES", env.HOT_MAX_ENTRY_BYTES),
+    hotTimeoutMs: positive("HOT_TIMEOUT_MS", env.HOT_TIMEOUT_MS),
+    leaseMs: lease && lease * 1000,
+    waitTimeoutMs: wait && wait * 1000,
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<CacheOptions>;
+}
+
 export function createHotStore(s: Pick<RuntimeSettings, "upstash" | "redisUrl" | "hotPrefix" | "memoryHotMaxBytes">): HotStore {
   if (s.upstash) return createUpstashHotStore({ url: s.upstash.url, token: s.upstash.token, prefix: s.hotPrefix });
   if (s.redisUrl) return createRedisHotStore({ url: s.redisUrl, prefix: s.hotPrefix });
@@ -59,7 +85,7 @@ export async function createRuntime(s: RuntimeSettings): Promise<Runtime> {
     log: s.log,
     // every process records into the shared hot store, so GET /api/cache/stats sees the whole service
     observer: composeObservers(s.recordStats === false ? undefined : createStatsRecorder({ hot, log: s.log }), s.observer?.({ hot, durable, db })),
-    options: s.cacheOptions,
+    options: { ...cacheOptionsFromEnv(), ...s.cacheOptions },
   });
   return {
     db,
