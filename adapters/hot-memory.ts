@@ -139,16 +139,25 @@ export function createMemoryHotStore(opts: MemoryHotStoreOptions = {}): HotStore
     }
   }
 
+  /** A copy of a live entry's bytes, refreshing its recency; an expired entry is dropped. */
+  function liveValue(matrixKey: string): Uint8Array | null {
+    const e = entries.get(matrixKey);
+    if (e && !isLive(e)) drop(matrixKey, e);
+    if (!e || !isLive(e)) return null;
+    entries.delete(matrixKey);
+    entries.set(matrixKey, e);
+    return new Uint8Array(e.value);
+  }
+
   return {
     kind: "memory",
 
+    async peek(matrixKey) {
+      return liveValue(matrixKey);
+    },
+
     async read(matrixKey, fundId) {
-      const e = entries.get(matrixKey);
-      if (e && !isLive(e)) drop(matrixKey, e);
-      if (!e || !isLive(e)) return { value: null, epoch: token(fundId) };
-      entries.delete(matrixKey);
-      entries.set(matrixKey, e);
-      return { value: new Uint8Array(e.value), epoch: token(fundId) };
+      return { value: liveValue(matrixKey), epoch: token(fundId) };
     },
 
     async write(entry) {

@@ -25,6 +25,7 @@ export function ioredisScriptHost(client: Redis, ownsClient: boolean): ScriptHos
   return {
     evalsha: (sha, args) => client.callBuffer("evalsha", sha, 0, ...args),
     eval: (source, args) => client.callBuffer("eval", source, 0, ...args),
+    get: (key) => client.getBuffer(key),
     async readPipelined(valueKey, [globalEpoch, fundEpoch]) {
       const res = await client.pipeline().getBuffer(valueKey).mget(globalEpoch, fundEpoch).exec();
       if (!res) throw new Error("pipeline returned nothing");

@@ -34,6 +34,7 @@ export type UpstashHotStoreOptions =
 export function upstashScriptHost(client: Redis): ScriptHost {
   return {
     evalsha: (sha, args) => client.evalsha(sha, [], args.map(asString)),
+    get: (key) => client.get(key),
     eval: (source, args) => client.eval(source, [], args.map(asString)),
     async sscan(key, cursor, count) {
       const [next, members] = await client.sscan(key, cursor, { count });

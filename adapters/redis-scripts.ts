@@ -315,6 +315,8 @@ export interface ScriptHost {
    * Faster than READ_SCRIPT for large values (a script copies the value into Lua and back).
    */
   readPipelined?(valueKey: string, epochKeys: readonly [string, string]): Promise<[unknown, unknown, unknown]>;
+  /** A plain GET of one key (the hit path). */
+  get(key: string): Promise<unknown>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -444,6 +446,11 @@ export function createScriptedHotStore(
 
   return {
     kind,
+
+    async peek(matrixKey) {
+      const raw = await host.get(keys.matrix(matrixKey));
+      return raw === null || raw === undefined ? null : codec.decode(raw);
+    },
 
     async read(matrixKey, fundId) {
       // The epochs need not be read atomically with the value: they only guard a later write.

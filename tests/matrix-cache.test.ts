@@ -32,6 +32,7 @@ function brokenHot(mode: "throw" | "hang"): HotStore {
   const fail = () => (mode === "throw" ? Promise.reject(new Error("ECONNREFUSED")) : new Promise<never>(() => {}));
   return {
     kind: "redis",
+    peek: fail,
     read: fail,
     write: fail,
     remove: fail,

@@ -220,21 +220,35 @@ export function createMatrixCache(deps: MatrixCacheDeps): MatrixCache {
 
   async function resolve(config: ScenarioConfigWithMeta, key: string): Promise<Omit<CacheLookup, "latencyMs">> {
     const timings: Timings = {};
-    // 1. hot tier: the entry and the epoch token in one round trip
-    const th = performance.now();
-    const hotRead = await tryHot("read", key, () => hot.read(key, config.fundId));
-    timings.redisMs = elapsed(th);
-    const epoch = hotRead === NO_VALUE ? undefined : hotRead.epoch;
-    if (hotRead !== NO_VALUE && hotRead.value) {
+    /** A hot value as a hit, or undefined (after removing it) when it is corrupt. */
+    const asHit = async (value: Uint8Array) => {
       try {
-        const { meta, matrix } = decodeEntry(hotRead.value);
-        if (meta.matrixKey === key) return { matrixKey: key, tier: "redis", matrix, meta, stored: true, timings };
+        const { meta, matrix } = decodeEntry(value);
+        if (meta.matrixKey === key) return { matrixKey: key, tier: "redis" as const, matrix, meta, stored: true, timings };
         throw new MatrixCodecError("entry belongs to another key", "unsupported");
       } catch (e) {
         if (!(e instanceof MatrixCodecError)) throw e;
         log.error("corrupt hot entry; treating as a miss", { matrixKey: key, reason: e.reason });
         await tryHot("remove-corrupt", key, () => hot.remove(key));
+        return undefined;
       }
+    };
+    // 1. hot tier: a plain GET (a hit needs nothing else); on a miss, the epoch token, read before the
+    //    durable tier so a later write is refused if an invalidation lands in between
+    const th = performance.now();
+    const peeked = await tryHot("read", key, () => hot.peek(key));
+    if (peeked !== NO_VALUE && peeked) {
+      timings.redisMs = elapsed(th);
+      const hit = await asHit(peeked);
+      if (hit) return hit;
+    }
+    const hotRead = peeked === NO_VALUE ? NO_VALUE : await tryHot("read", key, () => hot.read(key, config.fundId));
+    timings.redisMs = elapsed(th);
+    const epoch = hotRead === NO_VALUE ? undefined : hotRead.epoch;
+    if (hotRead !== NO_VALUE && hotRead.value && !peeked) {
+      // written between the two reads
+      const hit = await asHit(hotRead.value);
+      if (hit) return hit;
     }
 
     const deadline = clock() + options.waitTimeoutMs;

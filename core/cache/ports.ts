@@ -30,6 +30,8 @@ export type CounterOp =
  */
 export interface HotStore {
   readonly kind: "memory" | "redis" | "upstash";
+  /** The entry alone (one plain GET): the hit path, which needs no epoch. */
+  peek(matrixKey: string): Promise<Uint8Array | null>;
   /** The entry (or null) and the epoch token current for the global and the fund scope. */
   read(matrixKey: string, fundId: string): Promise<{ value: Uint8Array | null; epoch: EpochToken }>;
   /**

@@ -62,6 +62,16 @@ export function hotStoreContract(name: string, make: () => Promise<HotStoreFixtu
     }
 
     describe("read and write", () => {
+      it("peeks at an entry with a plain read: the same bytes as read(), null when absent or expired", async () => {
+        expect(await store.peek("peek-k")).toBeNull();
+        await put(store, "peek-k", "f1", bytesOf(300, 7));
+        const peeked = await store.peek("peek-k");
+        expect(peeked && equalBytes(peeked, bytesOf(300, 7))).toBe(true);
+        expect(equalBytes(peeked!, (await store.read("peek-k", "f1")).value!)).toBe(true);
+        await store.remove("peek-k");
+        expect(await store.peek("peek-k")).toBeNull();
+      });
+
       it("reads a miss as null with an epoch token that stays the same until an invalidation", async () => {
         const first = await store.read("k1", "f1");
         const second = await store.read("k1", "f1");
