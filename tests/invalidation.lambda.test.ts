@@ -13,6 +13,7 @@ import { matrixKey } from "../core/scenario";
 import { httpEvent, lambdaContext } from "./helpers/apigw";
 import { config } from "./helpers/factories";
 import { realTargets } from "./helpers/cache-fixture";
+import { captureStdout, emfDocuments } from "./helpers/emf";
 import { freshPostgresDatabase, uniqueSuffix } from "./helpers/services";
 
 type Handler = (event: APIGatewayProxyEventV2, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
@@ -43,27 +44,10 @@ async function invoke(handler: Handler, body: unknown, token?: string) {
   return { status: res.statusCode, body: JSON.parse(res.body ?? "null") };
 }
 
-/** EMF documents written to stdout while `f` runs (Powertools Metrics prints one JSON line per document). */
+/** EMF documents written to stdout while `f` runs (tests/helpers/emf.ts). */
 async function emfDuring<T>(f: () => Promise<T>): Promise<{ result: T; docs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n"));
-    return true;
-  });
-  try {
-    const result = await f();
-    const docs = lines.flatMap((l) => {
-      try {
-        const d = JSON.parse(l) as Record<string, unknown>;
-        return typeof d === "object" && d !== null && "_aws" in d ? [d] : [];
-      } catch {
-        return [];
-      }
-    });
-    return { result, docs };
-  } finally {
-    spy.mockRestore();
-  }
+  const { result, lines } = await captureStdout(f);
+  return { result, docs: emfDocuments(lines) as unknown as Record<string, unknown>[] };
 }
 
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));

@@ -11,7 +11,7 @@ import type { CounterOp, HotStore, LookupEvent } from "../core/cache";
 import { aggregate, bucketIndex, createStatsRecorder, hourId, STATS_KEY, StatsRecordTimeoutError } from "../core/stats";
 import { cacheFixture, realTargets } from "./helpers/cache-fixture";
 import { config } from "./helpers/factories";
-import { redisTarget, uniquePrefix } from "./helpers/services";
+import { redisTarget, uniquePrefix, unlinkRedisPrefixes } from "./helpers/services";
 import { indexesOf, syntheticEvent } from "./helpers/stats-events";
 
 const run = promisify(execFile);
@@ -22,18 +22,7 @@ const HOUR = hourId(AT);
 const prefixes: string[] = [];
 
 afterAll(async () => {
-  if (!redis.available || prefixes.length === 0) return;
-  // test cleanup only: the stores themselves never scan the keyspace
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  for (const p of prefixes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await admin.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== "0");
-  }
-  await admin.quit();
+  if (redis.available) await unlinkRedisPrefixes(redis.url, prefixes);
 });
 
 /** Counts the calls reaching a store, by method. */
@@ -217,7 +206,11 @@ describe("stats recorder: one round trip per lookup", () => {
       expect(afterMiss.apply).toBe(1);
       expect(calls.apply).toBe(2);
       // a hot hit is its plain read (peek) plus the one apply: nothing else reaches the hot store
-      const hitCalls = Object.fromEntries(Object.entries(calls).map(([k, n]) => [k, n - ((afterMiss as Record<string, number>)[k] ?? 0)]).filter(([, n]) => n > 0));
+      const hitCalls = Object.fromEntries(
+        Object.entries(calls)
+          .map(([k, n]): [string, number] => [k, n - (afterMiss[k] ?? 0)])
+          .filter(([, n]) => n > 0),
+      );
       expect(hitCalls).toEqual({ peek: 1, apply: 1 });
       // a miss: peek, then the epoch read, the back-fill write and the apply
       expect(afterMiss).toEqual({ peek: 1, read: 1, write: 1, apply: 1 });

@@ -1,6 +1,5 @@
 // The stats service: rolling windows on an injected clock, figures equal to what was recorded (percentiles
 // within the stated bound), exact storage per tier and per fund, and partial answers when a tier fails.
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createMemoryHotStore } from "../adapters/hot-memory";
 import { createRedisHotStore } from "../adapters/hot-redis";
@@ -9,7 +8,7 @@ import { UnavailableError } from "../core/shared/errors";
 import { createStatsRecorder, createStatsService, RELATIVE_ERROR_BOUND, StatsResponse } from "../core/stats";
 import { cacheFixture, realTargets } from "./helpers/cache-fixture";
 import { config } from "./helpers/factories";
-import { redisTarget, uniquePrefix } from "./helpers/services";
+import { redisTarget, uniquePrefix, unlinkRedisPrefixes } from "./helpers/services";
 import { syntheticEvent } from "./helpers/stats-events";
 
 const HOUR = 3_600_000;
@@ -19,17 +18,7 @@ const targets = await realTargets();
 const prefixes: string[] = [];
 
 afterAll(async () => {
-  if (!redis.available || prefixes.length === 0) return;
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  for (const p of prefixes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await admin.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== "0");
-  }
-  await admin.quit();
+  if (redis.available) await unlinkRedisPrefixes(redis.url, prefixes);
 });
 
 /** A durable tier that only answers `storage` (all the service reads from it). */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { httpEvent, lambdaContext } from "./helpers/apigw";
 import { realTargets } from "./helpers/cache-fixture";
 import { freshPostgresDatabase, uniqueSuffix } from "./helpers/services";
+import { captureStdout, emfDocuments } from "./helpers/emf";
 import { sqsEvent, sqsRecord } from "./helpers/warm";
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
@@ -26,27 +27,10 @@ const QUEUES = {
 const ENV_KEYS = ["PGLITE_DIR", "MIGRATE_ON_START", "API_TOKENS", "DATABASE_URL", "REDIS_URL", "METRICS_EMF", "LOG_LEVEL", "WARM_HIGH_QUEUE_URL", "WARM_LOW_QUEUE_URL", "AWS_REGION"] as const;
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
-/** EMF documents printed while `f` runs (Powertools Metrics writes one JSON line per document). */
+/** EMF documents written to stdout while `f` runs (tests/helpers/emf.ts). */
 async function emfDuring<T>(f: () => Promise<T>): Promise<{ result: T; docs: Record<string, unknown>[] }> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n"));
-    return true;
-  });
-  try {
-    const result = await f();
-    const docs = lines.flatMap((l) => {
-      try {
-        const d = JSON.parse(l) as Record<string, unknown>;
-        return d && typeof d === "object" && "_aws" in d ? [d] : [];
-      } catch {
-        return [];
-      }
-    });
-    return { result, docs };
-  } finally {
-    spy.mockRestore();
-  }
+  const { result, lines } = await captureStdout(f);
+  return { result, docs: emfDocuments(lines) as unknown as Record<string, unknown>[] };
 }
 
 const targets = await realTargets();

@@ -75,3 +75,19 @@ export async function freshPostgresDatabase(baseUrl: string): Promise<{ url: str
     },
   };
 }
+
+/** Test cleanup only (the stores themselves never scan the keyspace): removes every key under `prefixes`. */
+export async function unlinkRedisPrefixes(redisUrl: string, prefixes: readonly string[]): Promise<void> {
+  if (prefixes.length === 0) return;
+  const { Redis } = await import("ioredis");
+  const admin = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  for (const p of prefixes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await admin.unlink(...keys);
+    } while (cursor !== "0");
+  }
+  await admin.quit();
+}
