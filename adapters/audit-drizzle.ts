@@ -50,6 +50,9 @@ export function createDrizzleAuditStore(db: Database): AuditStore {
           durationMs: r.durationMs,
           // NULL when nothing failed, so `errors IS NOT NULL` finds the operations that need a look
           errors: r.errors.length === 0 ? null : r.errors,
+          // Strictly after the newest record (one index probe), so successive appends list newest first
+          // even on a millisecond clock (PGlite) or a clock that stepped back.
+          createdAt: sql`greatest(clock_timestamp(), (select max(${a.createdAt}) from ${a}) + interval '1 microsecond')`,
         })
         .returning();
       return toEntry(row);

@@ -170,6 +170,7 @@ for (const { driver, skip } of drivers) {
         app().request(`/api/cache/audit${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
       it("pages newest first by nextCursor for a read token (and an admin token)", async () => {
+        // back to back: PGlite's clock has millisecond resolution, yet each append lands after the previous
         for (let i = 0; i < 5; i++) await store.append(record({ reason: `r${i}` }));
         const seen: string[] = [];
         let cursor: string | null = null;
