@@ -1,5 +1,7 @@
 // The database client factory: real PostgreSQL over postgres.js, or embedded PGlite, behind one drizzle type.
 // Never a module-level singleton: each Lambda builds one at module scope, each test builds its own.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -60,7 +62,10 @@ export function createDb(opts: CreateDbOptions = {}): DbHandle {
     };
   }
 
-  const client = new PGlite(opts.pgliteDir ?? "memory://");
+  const dataDir = opts.pgliteDir ?? "memory://";
+  // PGlite creates its own folder but not the parents: a fresh clone has no .data/ yet.
+  if (!dataDir.includes("://")) mkdirSync(dirname(dataDir), { recursive: true });
+  const client = new PGlite(dataDir);
   const db = drizzlePglite({ client });
   return {
     kind: "pglite",

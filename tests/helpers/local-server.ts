@@ -18,7 +18,7 @@ export async function startLocalServer(env: Record<string, string | undefined> =
     env: {
       ...process.env,
       PORT: "0",
-      PGLITE_DIR: join(dataDir, "pglite"),
+      PGLITE_DIR: join(dataDir, "not-yet-created", "pglite"), // a fresh clone has no .data/ either
       DATABASE_URL: undefined,
       REDIS_URL: undefined,
       UPSTASH_REDIS_REST_URL: undefined,
