@@ -13,7 +13,8 @@ import { createApp } from "../functions/http/kernel";
 import { statsRoutes } from "../functions/http/routes/stats";
 import { freshPostgresDatabase, postgresTarget, redisTarget } from "../tests/helpers/services";
 import { syntheticEvent } from "../tests/helpers/stats-events";
-import { median, percentile } from "./util";
+import { Redis } from "ioredis";
+import { median, percentile, unlinkPrefix } from "./util";
 
 const FUNDS = 100;
 const HOUR = 3_600_000;
@@ -81,9 +82,12 @@ async function fixture(pgUrl: string, redisUrl: string, label: string) {
   return {
     hot, durable, stats, app, appWithoutDurable, fillTo, recordWeek, once,
     close: async () => {
-      // remove only what this run created: its own prefix's entries and a throwaway database
-      await hot.invalidate({ kind: "all" }, { dryRun: false });
+      // remove only what this run created: every key under its own prefix (entries, epochs, accounting,
+      // counters) and a throwaway database
       await hot.close();
+      const raw = new Redis(redisUrl);
+      await unlinkPrefix(raw, prefix);
+      raw.disconnect();
       await db.close();
       await fresh.drop();
     },
