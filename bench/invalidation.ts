@@ -12,8 +12,8 @@ import { createDrizzleDurableStore } from "../adapters/durable-drizzle";
 import { createRedisHotStore } from "../adapters/hot-redis";
 import type { HotStore } from "../core/cache";
 import { invalidate, InvalidateRequest, type InvalidateRequestInput, type InvalidateResponse } from "../core/invalidation";
-import { freshPostgresDatabase, postgresTarget, redisTarget } from "../tests/helpers/services";
-import { median, unlinkPrefix } from "./util";
+import { freshPostgresDatabase, postgresTarget, redisTarget, unlinkKeysUnder } from "../tests/helpers/services";
+import { median } from "./util";
 
 const FUND_ENTRIES = 10_000;
 const FUNDS = 10; // FUNDS × FUND_ENTRIES = 100,000 entries for `all`
@@ -127,7 +127,7 @@ export async function benchInvalidation(): Promise<string[]> {
   } finally {
     await hot.invalidate({ kind: "all" }, { dryRun: false }).catch(() => {});
     // epochs and accounting keys stay behind an invalidation by design; remove this run's prefix entirely
-    await unlinkPrefix(raw, prefix);
+    await unlinkKeysUnder(raw, prefix);
     raw.disconnect();
     await hot.close();
     await seeder.close();

@@ -11,10 +11,10 @@ import { ScenarioConfigWithMeta } from "../core/scenario";
 import { createHotStoreHistorySource, createStatsRecorder, createStatsService } from "../core/stats";
 import { createApp } from "../functions/http/kernel";
 import { statsRoutes } from "../functions/http/routes/stats";
-import { freshPostgresDatabase, postgresTarget, redisTarget } from "../tests/helpers/services";
+import { freshPostgresDatabase, postgresTarget, redisTarget, unlinkKeysUnder } from "../tests/helpers/services";
 import { syntheticEvent } from "../tests/helpers/stats-events";
 import { Redis } from "ioredis";
-import { median, percentile, unlinkPrefix } from "./util";
+import { median, percentile } from "./util";
 
 const FUNDS = 100;
 const HOUR = 3_600_000;
@@ -86,7 +86,7 @@ async function fixture(pgUrl: string, redisUrl: string, label: string) {
       // counters) and a throwaway database
       await hot.close();
       const raw = new Redis(redisUrl);
-      await unlinkPrefix(raw, prefix);
+      await unlinkKeysUnder(raw, prefix);
       raw.disconnect();
       await db.close();
       await fresh.drop();

@@ -1,5 +1,3 @@
-import type { Redis } from "ioredis";
-
 // Timing helpers for the benchmarks (never used by tests).
 export async function timeIt(runs: number, f: () => unknown): Promise<number[]> {
   const out: number[] = [];
@@ -20,12 +18,3 @@ export function percentile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
-/** Removes every key a benchmark run wrote under its prefix (benchmarks only: a SCAN by pattern). */
-export async function unlinkPrefix(raw: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await raw.unlink(...keys);
-  } while (cursor !== "0");
-}

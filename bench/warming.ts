@@ -23,8 +23,7 @@ import { createApp } from "../functions/http/kernel";
 import { warmRoutes } from "../functions/http/routes/warm";
 import { createRuntime, type Runtime } from "../functions/shared/runtime";
 import { createGeneratorConsumer, createGeneratorHandler, createWarming } from "../functions/shared/warming";
-import { unlinkPrefix } from "./util";
-import { freshPostgresDatabase, postgresTarget, redisTarget, uniquePrefix } from "../tests/helpers/services";
+import { freshPostgresDatabase, postgresTarget, redisTarget, uniquePrefix, unlinkKeysUnder } from "../tests/helpers/services";
 
 const JOBS = 1000;
 const NUM_SCENARIOS = 1000; // × 3 default buckets = 3,000 cells per job: "small" configs
@@ -149,7 +148,7 @@ export async function benchWarming(): Promise<string[]> {
   } finally {
     await runtime.close();
     const raw = new Redis(redis.url);
-    await unlinkPrefix(raw, prefix);
+    await unlinkKeysUnder(raw, prefix);
     raw.disconnect();
     await fresh.drop();
   }

@@ -7,20 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisHotStore, ioredisScriptHost } from "../adapters/hot-redis";
 import { defineScript, hotKeys, runScript, type ScriptHost } from "../adapters/redis-scripts";
 import { bytesOf, hotStoreContract } from "./contracts/hot-store.contract";
-import { redisTarget, uniquePrefix } from "./helpers/services";
+import { redisTarget, uniquePrefix, unlinkKeysUnder } from "./helpers/services";
 
 const target = await redisTarget();
 const base = uniquePrefix("hot-redis");
-
-/** Test cleanup only: the store itself never scans the keyspace. */
-async function deleteByPrefix(admin: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.unlink(...keys);
-  } while (cursor !== "0");
-}
 
 /** Records which script calls reach the server. */
 function recording(host: ScriptHost) {
@@ -42,7 +32,7 @@ describe.skipIf(!target.available)("Redis hot store (ioredis, real server)", () 
     admin = new Redis(target.url, { maxRetriesPerRequest: 1 });
   });
   afterAll(async () => {
-    await deleteByPrefix(admin, base);
+    await unlinkKeysUnder(admin, base);
     await admin.quit();
   });
 
@@ -53,7 +43,7 @@ describe.skipIf(!target.available)("Redis hot store (ioredis, real server)", () 
       store,
       cleanup: async () => {
         await store.close();
-        await deleteByPrefix(admin, prefix);
+        await unlinkKeysUnder(admin, prefix);
       },
     };
   });

@@ -7,22 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUpstashHotStore, upstashScriptHost } from "../adapters/hot-upstash";
 import { defineScript, hotKeys, runScript, type ScriptHost } from "../adapters/redis-scripts";
 import { bytesOf, hotStoreContract } from "./contracts/hot-store.contract";
-import { redisTarget, uniquePrefix } from "./helpers/services";
+import { redisTarget, uniquePrefix, unlinkKeysUnder } from "./helpers/services";
 import { startUpstashBridge, type UpstashBridge } from "./helpers/upstash-bridge";
 
 const target = await redisTarget();
 const base = uniquePrefix("hot-upstash");
 const TOKEN = `test-${randomBytes(8).toString("hex")}`;
-
-/** Test cleanup only: the store itself never scans the keyspace. */
-async function deleteByPrefix(admin: IORedis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.unlink(...keys);
-  } while (cursor !== "0");
-}
 
 describe.skipIf(!target.available)("Upstash hot store (@upstash/redis over HTTP, real Redis)", () => {
   let bridge: UpstashBridge;
@@ -37,7 +27,7 @@ describe.skipIf(!target.available)("Upstash hot store (@upstash/redis over HTTP,
   afterAll(async () => {
     await bridge?.close();
     if (admin) {
-      await deleteByPrefix(admin, base);
+      await unlinkKeysUnder(admin, base);
       await admin.quit();
     }
   });
@@ -49,7 +39,7 @@ describe.skipIf(!target.available)("Upstash hot store (@upstash/redis over HTTP,
       store,
       cleanup: async () => {
         await store.close();
-        await deleteByPrefix(admin, prefix);
+        await unlinkKeysUnder(admin, prefix);
       },
     };
   });

@@ -5,7 +5,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { DecodedMatrix } from "../codec";
-import { decodeMatrix, MatrixCodecError } from "../codec";
+import { decodeMatrix, encodedSize, MatrixCodecError } from "../codec";
 import { generateScenarioMatrix, matrixKey as keyOf, type GeneratedMatrix, type ScenarioConfigWithMeta } from "../scenario";
 import { silentLog, systemClock, type Clock, type Log } from "../shared/log";
 import { decodeEntry, encodeEntry } from "./entry";
@@ -324,7 +324,7 @@ export function createMatrixCache(deps: MatrixCacheDeps): MatrixCache {
           tier: result.tier,
           latencyMs,
           timings: lookup.timings,
-          sizeBytes: result.matrix.data.byteLength + 24,
+          sizeBytes: encodedSize(result.matrix.rows, result.matrix.cols),
           generationMsSaved: result.tier === "generated" ? 0 : result.meta.generationMs,
           numScenarios: result.matrix.rows,
           numBuckets: result.matrix.cols,

@@ -2,6 +2,7 @@
 // Outside CI a missing service skips its suites (global-setup says which); under CI=true it fails loudly.
 import net from "node:net";
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import postgres from "postgres";
 
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -76,18 +77,23 @@ export async function freshPostgresDatabase(baseUrl: string): Promise<{ url: str
   };
 }
 
-/** Test cleanup only (the stores themselves never scan the keyspace): removes every key under `prefixes`. */
+/**
+ * Test and benchmark cleanup only (the stores themselves never scan the keyspace): removes every key
+ * under `prefix` through an existing client.
+ */
+export async function unlinkKeysUnder(client: Pick<Redis, "scan" | "unlink">, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== "0");
+}
+
+/** Removes every key under `prefixes`, with a client of its own. */
 export async function unlinkRedisPrefixes(redisUrl: string, prefixes: readonly string[]): Promise<void> {
   if (prefixes.length === 0) return;
-  const { Redis } = await import("ioredis");
   const admin = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  for (const p of prefixes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await admin.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== "0");
-  }
+  for (const p of prefixes) await unlinkKeysUnder(admin, p);
   await admin.quit();
 }
