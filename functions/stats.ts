@@ -3,8 +3,7 @@ import { handle } from "hono/aws-lambda";
 import { createDrizzleAuditStore } from "../adapters/audit-drizzle";
 import { createStatsService } from "../core/stats";
 import { createApp } from "./http/kernel";
-import { buildOpenApi } from "./http/openapi";
-import { allRouteDocs } from "./http/routes";
+import { openApiRoute } from "./http/routes";
 import { auditRoutes } from "./http/routes/audit";
 import { statsRoutes } from "./http/routes/stats";
 import { createCloudWatchClient, createCloudWatchHistorySource } from "./shared/cloudwatch-history";
@@ -18,12 +17,10 @@ const history = createCloudWatchHistorySource({
   namespace: config.metricsNamespace,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME,
 });
-const openApi = buildOpenApi(allRouteDocs, { title: "Scenario matrix cache", version: "1.0.0" });
 
 export const app = createApp({ auth, log: runtime.log });
 statsRoutes(app, { auth, stats: createStatsService({ hot: runtime.hot, durable: runtime.durable, log: runtime.log }), history });
 auditRoutes(app, { auth, audit: createDrizzleAuditStore(runtime.db.db) });
-// public like the local server's: the document describes the API, it holds no data
-app.get("/api/openapi.json", (c) => c.json(openApi));
+openApiRoute(app);
 
 export const handler = withMetricsFlush(metrics, handle(app));

@@ -1,8 +1,7 @@
 // The local server's app: every route group on one Hono app over one runtime, plus /health.
 import type { Runtime } from "../shared/runtime";
-import { buildOpenApi } from "../http/openapi";
 import { createApp, type App, type AuthSettings } from "../http/kernel";
-import { allRouteDocs } from "../http/routes";
+import { openApiRoute } from "../http/routes";
 import { simulateRoutes } from "../http/routes/simulate";
 import { invalidateRoutes } from "../http/routes/invalidate";
 import { auditRoutes } from "../http/routes/audit";
@@ -40,7 +39,7 @@ export function createLocalApp(deps: LocalAppDeps): App {
     };
     return c.json(body, hot.ok && durable.ok ? 200 : 503);
   });
-  app.get("/api/openapi.json", (c) => c.json(buildOpenApi(allRouteDocs, { title: "Scenario matrix cache", version: "1.0.0" })));
+  openApiRoute(app);
 
   simulateRoutes(app, { auth, cache: runtime.cache });
   const audit = createDrizzleAuditStore(runtime.db.db);

@@ -1,6 +1,7 @@
 // Every route group and its OpenAPI docs. The local server mounts all of them on one app; each Lambda
 // mounts its own group. A new group adds one line to each list.
-import type { RouteDoc } from "../openapi";
+import type { App } from "../kernel";
+import { buildOpenApi, type RouteDoc } from "../openapi";
 import { auditDocs } from "./audit";
 import { invalidateDocs } from "./invalidate";
 import { simulateDocs } from "./simulate";
@@ -14,3 +15,13 @@ export const allRouteDocs: RouteDoc[] = [
   ...auditDocs,
   ...warmDocs,
 ];
+
+/**
+ * GET /api/openapi.json, public: the document describes the API and holds no data. Built once, on the
+ * first request, then served as is.
+ */
+export function openApiRoute(app: App): App {
+  let doc: ReturnType<typeof buildOpenApi> | undefined;
+  app.get("/api/openapi.json", (c) => c.json((doc ??= buildOpenApi(allRouteDocs, { title: "Scenario matrix cache", version: "1.0.0" }))));
+  return app;
+}
