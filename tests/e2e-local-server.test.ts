@@ -1,4 +1,5 @@
 // End to end: the real `npm start` process on embedded defaults, over HTTP.
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalServer, type LocalServer } from "./helpers/local-server";
 
@@ -96,16 +97,31 @@ describe("local server on embedded defaults (no tokens)", () => {
 describe("local server shutdown", () => {
   it("drains an in-flight request on SIGTERM and exits 0", async () => {
     const server = await startLocalServer();
-    const inflight = fetch(`${server.url}/api/monte-carlo/simulate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ fundId: "fund-drain", runs: 100_000, config: { buckets: Array.from({ length: 10 }, (_, i) => ({ name: `b${i}`, capitalAllocation: 10, moicCalibration: { median: 1, p90: 2 } })) } }),
+    // The request is in flight for sure: its headers are sent, its body is held back until after SIGTERM.
+    const body = JSON.stringify({ fundId: "fund-drain", runs: 20_000 });
+    const u = new URL(server.url);
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        { host: u.hostname, port: u.port, path: "/api/monte-carlo/simulate", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("error", reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        const code = server.stop("SIGTERM");
+        setTimeout(() => req.end(body.slice(10)), 300); // the rest arrives after the signal
+        exit = code;
+      }, 500);
     });
-    await new Promise((r) => setTimeout(r, 150));
-    const code = server.stop("SIGTERM");
-    const res = await inflight;
+    let exit: Promise<number | null> | undefined;
+    const res = await response;
     expect(res.status).toBe(200);
-    expect(await code).toBe(0);
+    expect(JSON.parse(res.body).runs).toBe(20_000);
+    expect(await exit).toBe(0);
   }, 60_000);
 
   it("with tokens configured requires them: 401 without or with an unknown token, 403 for the wrong role, the actor from the token", async () => {
