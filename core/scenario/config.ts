@@ -16,10 +16,27 @@ export const DEFAULT_NUM_SCENARIOS = 10_000;
 
 const finite = () => z.number().refine(Number.isFinite, "must be a finite number");
 
+/**
+ * Domain bounds. Every numeric input has a finite range a fund model could need, so no loop or
+ * allocation in key computation or generation depends on an unbounded value.
+ */
+export const LIMITS = {
+  /** MOIC medians and p90s: 0.001x (a near-total loss) to 1000x / 5000x */
+  minMoic: 0.001,
+  maxMedian: 1000,
+  maxP90: 5000,
+  /** years: a quarter is the shortest holding period or lifetime a fund model schedules */
+  minYears: 0.25,
+  maxYears: 50,
+} as const;
+
+/** Recycling cycles at the schema's bounds: floor(maxYears / minYears) − 1. */
+export const MAX_RECYCLING_CYCLES = Math.floor(LIMITS.maxYears / LIMITS.minYears) - 1;
+
 export const MoicCalibration = z
   .object({
-    median: finite().pipe(z.number().positive().max(1000)),
-    p90: finite().pipe(z.number().positive().max(5000)),
+    median: finite().pipe(z.number().min(LIMITS.minMoic).max(LIMITS.maxMedian)),
+    p90: finite().pipe(z.number().min(LIMITS.minMoic).max(LIMITS.maxP90)),
   })
   .superRefine((c, ctx) => {
     if (c.p90 < c.median) {
@@ -62,8 +79,10 @@ export const RecyclingConfig = z.discriminatedUnion("enabled", [
     enabled: z.literal(true),
     mode: z.literal("same-bucket").default("same-bucket"),
     reinvestmentRate: finite().pipe(z.number().min(0).max(1)),
-    avgHoldingPeriod: finite().pipe(z.number().positive().max(50)),
-    fundLifetime: finite().pipe(z.number().positive().max(50)),
+    /** years, 0.25..50: bounds the number of recycling cycles (MAX_RECYCLING_CYCLES) */
+    avgHoldingPeriod: finite().pipe(z.number().min(LIMITS.minYears).max(LIMITS.maxYears)),
+    /** years, 0.25..50 */
+    fundLifetime: finite().pipe(z.number().min(LIMITS.minYears).max(LIMITS.maxYears)),
   }),
 ]);
 export type RecyclingConfig = z.infer<typeof RecyclingConfig>;
